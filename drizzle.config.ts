@@ -1,0 +1,7 @@
+import { defineConfig } from 'drizzle-kit'
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: ['./src/modules/*/*-table.ts', './src/modules/*/*-tables.ts'],
+  out: './drizzle',
+})

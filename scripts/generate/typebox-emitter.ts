@@ -1,0 +1,187 @@
+// Emits TypeBox source for the JSON Schema subset openapi.yaml uses. Unknown constructs fail loudly, so a
+// new keyword in the spec cannot be silently dropped from the route schemas.
+
+type JsonSchema = { [keyword: string]: unknown }
+type Reference = { $ref: string }
+type Parameter = { name: string; in: 'path' | 'query' | 'header' | 'cookie'; required?: boolean; schema: JsonSchema }
+type Response = { content?: { 'application/json'?: { schema: JsonSchema } } }
+type Operation = {
+  operationId: string
+  parameters?: (Parameter | Reference)[]
+  requestBody?: { required?: boolean; content: { 'application/json': { schema: JsonSchema } } }
+  responses: Record<string, Response | Reference>
+  security?: Record<string, string[]>[]
+}
+export type OpenApiDocument = {
+  paths: Record<string, Record<string, Operation>>
+  security?: Record<string, string[]>[]
+  components: {
+    schemas: Record<string, JsonSchema>
+    parameters?: Record<string, Parameter>
+    responses?: Record<string, Response>
+  }
+}
+
+const httpMethods = ['get', 'put', 'post', 'delete', 'patch']
+// Keywords that shape the TypeBox call itself; every other keyword is passed through as an option.
+const structuralKeywords = new Set(['type', 'properties', 'required', 'items', '$ref', 'enum', 'const', 'anyOf', 'oneOf'])
+const ignoredKeywords = new Set(['example', 'examples'])
+
+const referencedName = (ref: string, section: string): string => {
+  const prefix = `#/components/${section}/`
+  if (!ref.startsWith(prefix)) throw new Error(`Unsupported $ref ${ref} (expected ${prefix}…)`)
+  return ref.slice(prefix.length)
+}
+
+const isReference = (value: unknown): value is Reference =>
+  typeof value === 'object' && value !== null && '$ref' in value
+
+function emitOptions(schema: JsonSchema, extra: JsonSchema = {}): string {
+  const options: JsonSchema = { ...extra }
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (structuralKeywords.has(keyword) || ignoredKeywords.has(keyword)) continue
+    if (keyword === 'additionalProperties' && typeof value !== 'boolean') continue
+    options[keyword] = value
+  }
+  return Object.keys(options).length === 0 ? '' : JSON.stringify(options)
+}
+
+const withOptions = (call: string, args: string, options: string) =>
+  `${call}(${[args, options].filter(Boolean).join(', ')})`
+
+export function emitSchema(schema: JsonSchema): string {
+  if (typeof schema.$ref === 'string') return referencedName(schema.$ref, 'schemas')
+  if ('const' in schema) return withOptions('Type.Literal', JSON.stringify(schema.const), emitOptions(schema))
+  if (Array.isArray(schema.enum)) {
+    const literals = schema.enum.map((value) => `Type.Literal(${JSON.stringify(value)})`).join(', ')
+    return withOptions('Type.Union', `[${literals}]`, emitOptions(schema))
+  }
+  const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
+  if (variants) return withOptions('Type.Union', `[${variants.map(emitSchema).join(', ')}]`, emitOptions(schema))
+  if (Array.isArray(schema.type)) {
+    const members = schema.type.map((type) => emitSchema({ type }))
+    return withOptions('Type.Union', `[${members.join(', ')}]`, emitOptions(schema))
+  }
+  switch (schema.type) {
+    case 'string':
+      return withOptions('Type.String', '', emitOptions(schema))
+    case 'integer':
+      return withOptions('Type.Integer', '', emitOptions(schema))
+    case 'number':
+      return withOptions('Type.Number', '', emitOptions(schema))
+    case 'boolean':
+      return withOptions('Type.Boolean', '', emitOptions(schema))
+    case 'null':
+      return withOptions('Type.Null', '', emitOptions(schema))
+    case 'array':
+      return withOptions('Type.Array', emitSchema(schema.items as JsonSchema), emitOptions(schema))
+    case 'object':
+      return emitObject(schema)
+    default:
+      throw new Error(`Unsupported schema: ${JSON.stringify(schema)}`)
+  }
+}
+
+function emitObject(schema: JsonSchema): string {
+  const { properties, additionalProperties } = schema as {
+    properties?: Record<string, JsonSchema>
+    additionalProperties?: boolean | JsonSchema
+  }
+  if (!properties && typeof additionalProperties === 'object') {
+    return withOptions('Type.Record', `Type.String(), ${emitSchema(additionalProperties)}`, emitOptions(schema))
+  }
+  const required = new Set((schema.required as string[] | undefined) ?? [])
+  return withOptions('Type.Object', emitProperties(properties ?? {}, required), emitOptions(schema))
+}
+
+function emitProperties(properties: Record<string, JsonSchema>, required: Set<string>): string {
+  const members = Object.entries(properties).map(([name, property]) => {
+    const emitted = emitSchema(property)
+    return `${JSON.stringify(name)}: ${required.has(name) ? emitted : `Type.Optional(${emitted})`}`
+  })
+  return `{ ${members.join(', ')} }`
+}
+
+function referencedSchemaNames(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((item) => referencedSchemaNames(item, found))
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string') found.add(referencedName(child, 'schemas'))
+      else referencedSchemaNames(child, found)
+    }
+  }
+  return found
+}
+
+/** Component schemas as `export const Name = Type…`, each after the schemas it references. */
+export function emitSchemas(document: OpenApiDocument): string {
+  const schemas = document.components.schemas
+  const ordered: string[] = []
+  const visit = (name: string, path: string[]) => {
+    if (ordered.includes(name)) return
+    if (path.includes(name)) throw new Error(`Recursive schema ${[...path, name].join(' -> ')} is not supported`)
+    for (const dependency of referencedSchemaNames(schemas[name])) visit(dependency, [...path, name])
+    ordered.push(name)
+  }
+  Object.keys(schemas).forEach((name) => visit(name, []))
+  return ordered.map((name) => `export const ${name} = ${emitSchema(schemas[name])}\n`).join('\n')
+}
+
+function emitParameters(parameters: Parameter[], location: 'path' | 'query'): string | undefined {
+  const inLocation = parameters.filter((parameter) => parameter.in === location)
+  if (inLocation.length === 0) return undefined
+  const properties = Object.fromEntries(inLocation.map((parameter) => [parameter.name, parameter.schema]))
+  const required = new Set(inLocation.filter((parameter) => parameter.required).map((parameter) => parameter.name))
+  return `Type.Object(${emitProperties(properties, required)})`
+}
+
+function emitSecurity(requirements: Record<string, string[]>[]): string {
+  if (requirements.length === 0) return 'null'
+  if (requirements.length > 1) throw new Error('Alternative security requirements are not supported')
+  const [requirement] = requirements
+  const roles = requirement.bearerAuth
+  if (!roles || roles.length === 0) throw new Error('A secured operation must name its roles as bearerAuth scopes')
+  return `{ roles: ${JSON.stringify(roles)}, tenantScoped: ${'tenantId' in requirement} }`
+}
+
+/** `operations`: for each operationId, its method, Fastify URL, roles and TypeBox schemas. */
+export function emitOperations(document: OpenApiDocument): string {
+  const { components } = document
+  const entries: string[] = []
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    for (const method of httpMethods.filter((name) => name in pathItem)) {
+      const operation = pathItem[method]
+      const parameters = (operation.parameters ?? []).map((parameter) =>
+        isReference(parameter) ? components.parameters![referencedName(parameter.$ref, 'parameters')] : parameter,
+      )
+      const schemaParts: string[] = []
+      const params = emitParameters(parameters, 'path')
+      const querystring = emitParameters(parameters, 'query')
+      if (params) schemaParts.push(`params: ${params}`)
+      if (querystring) schemaParts.push(`querystring: ${querystring}`)
+      const body = operation.requestBody?.content['application/json'].schema
+      if (body) schemaParts.push(`body: ${emitSchema(body)}`)
+      const responses = Object.entries(operation.responses).map(([status, response]) => {
+        const resolved = isReference(response)
+          ? components.responses![referencedName(response.$ref, 'responses')]
+          : response
+        const schema = resolved.content?.['application/json']?.schema
+        if (!schema) throw new Error(`${operation.operationId} ${status}: every response must have a JSON body`)
+        return `${status}: ${emitSchema(schema)}`
+      })
+      schemaParts.push(`response: { ${responses.join(', ')} }`)
+      entries.push(
+        [
+          `  ${operation.operationId}: {`,
+          `    method: '${method.toUpperCase()}',`,
+          `    url: '${path.replace(/\{([^}]+)\}/g, ':$1')}',`,
+          `    security: ${emitSecurity(operation.security ?? document.security ?? [])},`,
+          `    bodyRequired: ${operation.requestBody?.required ?? false},`,
+          `    schema: {\n      ${schemaParts.join(',\n      ')},\n    },`,
+          '  },',
+        ].join('\n'),
+      )
+    }
+  }
+  return `export const operations = {\n${entries.join('\n')}\n} as const\n`
+}

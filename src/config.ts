@@ -1,0 +1,45 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+// The environment is read once, at boot; its type comes from this schema, not from a second interface.
+const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_PUBLIC_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PUBLIC KEY-----' })),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  NODE_ENV: Type.Optional(Type.String()),
+})
+
+export type Config = Readonly<Static<typeof ConfigSchema>>
+
+export class ConfigError extends Error {}
+
+export function loadConfig(environment: Record<string, string | undefined>): Config {
+  const known = Object.keys(ConfigSchema.properties)
+  // An empty variable means "not set", as shells and .env files commonly write it.
+  const given = Object.fromEntries(
+    known.filter((name) => environment[name] !== undefined && environment[name] !== '').map((name) => [name, environment[name]]),
+  )
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, given))
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => `${error.path.slice(1)}: ${error.message}`)
+  if (problems.length > 0) throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`)
+  const config = candidate as Config
+  if (config.JWT_SECRET && config.JWT_PUBLIC_KEY) {
+    throw new ConfigError('Invalid environment: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both')
+  }
+  if (isDevelopmentMode(config) && config.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid environment: NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY')
+  }
+  return Object.freeze(config)
+}
+
+/** Without JWT settings the service runs with a well-known signing secret, for trying it out only. */
+export const isDevelopmentMode = (config: Config): boolean => !config.JWT_SECRET && !config.JWT_PUBLIC_KEY

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config.js'
+import { createTenantService } from './modules/tenants/tenant-service.js'
+import { createTokenSigner } from './platform/tokens.js'
+
+export const demoTenantName = 'Demo tenant'
+export const demoAgentId = 1
+export const demoAdminId = 1000
+
+/** Without JWT settings: make sure a demo tenant exists and print tokens ready to paste. */
+export async function announceDevelopmentMode(app: FastifyInstance, config: Config, address: string): Promise<void> {
+  const tenant = await createTenantService(app.database.db).ensureNamed(demoTenantName)
+  const sign = createTokenSigner(config, '24h')
+  const agentToken = sign({ sub: demoAgentId, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })
+  const adminToken = sign({ sub: demoAdminId, roles: ['PLATFORM_ADMIN'], tenants: [] })
+  console.log(
+    [
+      '',
+      '=== DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY set; tokens are signed with a public demo secret ===',
+      `Swagger UI:        ${address}/docs`,
+      `Demo tenant:       X-Tenant-ID: ${tenant.id}  (${tenant.name})`,
+      `Agent token (24h): ${agentToken}`,
+      `Admin token (24h): ${adminToken}`,
+      `Try it:            curl -H "Authorization: Bearer $TOKEN" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
+      'Never run like this in production: set JWT_SECRET or JWT_PUBLIC_KEY.',
+      '',
+    ].join('\n'),
+  )
+}

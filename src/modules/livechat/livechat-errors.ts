@@ -1,0 +1,24 @@
+import { InvalidRequestError } from '../../platform/domain-errors.js'
+
+// Business-rule failures answer 400, as the seeds do, with the reason in `errors`.
+
+export class AgentOfflineError extends InvalidRequestError {
+  constructor(agentId: number) {
+    super('AGENT_OFFLINE', 'Agent is offline', { agent_id: [`Agent ${agentId} is offline in this tenant`] })
+  }
+}
+
+export class ActiveSessionExistsError extends InvalidRequestError {
+  constructor(readonly existingSessionId: string) {
+    super('ACTIVE_SESSION_EXISTS', 'Active session exists', {
+      agent_id: ['The agent already has an open session with this tenant'],
+      existing_session_id: [existingSessionId],
+    })
+  }
+}
+
+export class SessionClosedError extends InvalidRequestError {
+  constructor() {
+    super('SESSION_CLOSED', 'Session is closed', { id: ['The session is closed and takes no more messages'] })
+  }
+}

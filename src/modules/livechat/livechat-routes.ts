@@ -1,0 +1,39 @@
+import { success } from '../../platform/envelope.js'
+import type { OperationHandlers } from '../../platform/operations.js'
+import type { LivechatService } from './livechat-service.js'
+
+const pageOf = (query: { limit?: number; cursor?: string; direction?: 'next' | 'prev' }) => ({
+  limit: query.limit ?? 50,
+  cursor: query.cursor,
+  direction: query.direction ?? 'next',
+})
+
+export const livechatRoutes = (livechat: LivechatService) =>
+  ({
+    async startSession(request, reply) {
+      const agentId = request.body?.agent_id ?? request.principal.userId
+      const session = await livechat.startSession(request.tenantId, agentId)
+      return reply.code(201).send(success(request, 'Session started', session))
+    },
+    async listSessions(request, reply) {
+      const { status, agent_id: agentId } = request.query
+      const page = await livechat.listSessions(request.tenantId, { status, agentId }, pageOf(request.query))
+      return reply.code(200).send(success(request, 'Sessions', page.items, page.pagination))
+    },
+    async getSession(request, reply) {
+      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id)))
+    },
+    async closeSession(request, reply) {
+      const session = await livechat.closeSession(request.tenantId, request.params.id)
+      return reply.code(200).send(success(request, 'Session closed', session))
+    },
+    async sendMessage(request, reply) {
+      const { tenantId, principal, params, body } = request
+      const message = await livechat.sendMessage(tenantId, params.id, principal.userId, body.message)
+      return reply.code(201).send(success(request, 'Message sent', message))
+    },
+    async listMessages(request, reply) {
+      const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
+      return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
+    },
+  }) satisfies OperationHandlers<'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages'>

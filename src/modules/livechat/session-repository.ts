@@ -1,0 +1,94 @@
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
+import type { components } from '../../../generated/openapi.js'
+import type { Database } from '../../platform/database.js'
+import type { PageRequest } from '../../platform/pagination.js'
+import { chatSessions } from './livechat-tables.js'
+
+export type ChatSession = components['schemas']['ChatSession']
+export type SessionFilter = { status?: ChatSession['status']; agentId?: number }
+
+const toSession = (row: typeof chatSessions.$inferSelect): ChatSession => ({
+  id: row.id,
+  tenant_id: row.tenantId,
+  agent_id: row.agentId,
+  status: row.status,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+})
+
+const inTenant = (tenantId: number, id: string) => and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.id, id))
+
+export const sessionRepository = {
+  /** Inserts an OPEN session, or nothing when the agent already has one open here (then `undefined`). */
+  async insertOpen(db: Database, tenantId: number, id: string, agentId: number): Promise<ChatSession | undefined> {
+    const [row] = await db
+      .insert(chatSessions)
+      .values({ tenantId, id, agentId, status: 'OPEN' })
+      .onConflictDoNothing({ target: [chatSessions.tenantId, chatSessions.agentId], where: sql`status = 'OPEN'` })
+      .returning()
+    return row && toSession(row)
+  },
+
+  async findOpenByAgent(db: Database, tenantId: number, agentId: number): Promise<ChatSession | undefined> {
+    const [row] = await db
+      .select()
+      .from(chatSessions)
+      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.agentId, agentId), eq(chatSessions.status, 'OPEN')))
+    return row && toSession(row)
+  },
+
+  async findById(db: Database, tenantId: number, id: string): Promise<ChatSession | undefined> {
+    const [row] = await db.select().from(chatSessions).where(inTenant(tenantId, id))
+    return row && toSession(row)
+  },
+
+  /** Closes an OPEN session; `undefined` when it is missing or already closed. */
+  async close(db: Database, tenantId: number, id: string): Promise<ChatSession | undefined> {
+    const [row] = await db
+      .update(chatSessions)
+      .set({ status: 'CLOSED', updatedAt: sql`now()` })
+      .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
+      .returning()
+    return row && toSession(row)
+  },
+
+  /**
+   * Numbers the next message of an OPEN session and holds the session's row lock until the caller's
+   * transaction ends, so messages commit in the order they are numbered. `undefined` when the session
+   * is missing or closed (closing takes the same lock, so no message slips in after a close).
+   */
+  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<number | undefined> {
+    const [row] = await db
+      .update(chatSessions)
+      .set({ lastMessageSeq: sql`${chatSessions.lastMessageSeq} + 1`, updatedAt: sql`clock_timestamp()` })
+      .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
+      .returning({ seq: chatSessions.lastMessageSeq })
+    return row?.seq
+  },
+
+  /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */
+  async page(db: Database, tenantId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
+    const forward = page.direction === 'next'
+    const conditions: (SQL | undefined)[] = [
+      eq(chatSessions.tenantId, tenantId),
+      filter.status && eq(chatSessions.status, filter.status),
+      filter.agentId === undefined ? undefined : eq(chatSessions.agentId, filter.agentId),
+    ]
+    if (page.cursor !== undefined) {
+      // Compared in SQL against the cursor row itself, so timestamps keep their microseconds.
+      const cursorRow = sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
+      const position = sql`(${chatSessions.createdAt}, ${chatSessions.id})`
+      conditions.push(forward ? sql`${position} < ${cursorRow}` : sql`${position} > ${cursorRow}`)
+    }
+    const order = forward
+      ? [desc(chatSessions.createdAt), desc(chatSessions.id)]
+      : [asc(chatSessions.createdAt), asc(chatSessions.id)]
+    const rows = await db
+      .select()
+      .from(chatSessions)
+      .where(and(...conditions))
+      .orderBy(...order)
+      .limit(page.limit + 1)
+    return rows.map(toSession)
+  },
+}

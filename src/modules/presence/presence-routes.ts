@@ -1,0 +1,11 @@
+import { success } from '../../platform/envelope.js'
+import type { OperationHandlers } from '../../platform/operations.js'
+import type { PresenceService } from './presence-service.js'
+
+export const presenceRoutes = (presence: PresenceService) =>
+  ({
+    async setMyPresence(request, reply) {
+      const updated = await presence.set(request.tenantId, request.principal.userId, request.body.status)
+      return reply.code(200).send(success(request, `Presence set to ${updated.status}`, updated))
+    },
+  }) satisfies OperationHandlers<'setMyPresence'>

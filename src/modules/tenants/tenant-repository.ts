@@ -1,0 +1,60 @@
+import { asc, desc, eq, gt, lt } from 'drizzle-orm'
+import type { components } from '../../../generated/openapi.js'
+import type { Database } from '../../platform/database.js'
+import type { PageRequest } from '../../platform/pagination.js'
+import { tenants } from './tenant-table.js'
+
+export type Tenant = components['schemas']['Tenant']
+type TenantRow = typeof tenants.$inferSelect
+
+const toTenant = (row: TenantRow): Tenant => ({
+  id: row.id,
+  name: row.name,
+  active: row.active,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+})
+
+export const tenantRepository = {
+  async insert(db: Database, values: { name: string; active: boolean }): Promise<Tenant> {
+    const [row] = await db.insert(tenants).values(values).returning()
+    return toTenant(row)
+  },
+
+  async update(db: Database, id: number, changes: { name?: string; active?: boolean }): Promise<Tenant | undefined> {
+    const [row] = await db
+      .update(tenants)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(tenants.id, id))
+      .returning()
+    return row && toTenant(row)
+  },
+
+  async findById(db: Database, id: number): Promise<Tenant | undefined> {
+    const [row] = await db.select().from(tenants).where(eq(tenants.id, id))
+    return row && toTenant(row)
+  },
+
+  async findByName(db: Database, name: string): Promise<Tenant | undefined> {
+    const [row] = await db.select().from(tenants).where(eq(tenants.name, name)).orderBy(asc(tenants.id)).limit(1)
+    return row && toTenant(row)
+  },
+
+  async isActive(db: Database, id: number): Promise<boolean> {
+    const [row] = await db.select({ active: tenants.active }).from(tenants).where(eq(tenants.id, id))
+    return row?.active ?? false
+  },
+
+  /** `limit + 1` tenants in reading direction, ascending by id. */
+  async page(db: Database, page: PageRequest<number>): Promise<Tenant[]> {
+    const forward = page.direction === 'next'
+    const after = page.cursor === undefined ? undefined : forward ? gt(tenants.id, page.cursor) : lt(tenants.id, page.cursor)
+    const rows = await db
+      .select()
+      .from(tenants)
+      .where(after)
+      .orderBy(forward ? asc(tenants.id) : desc(tenants.id))
+      .limit(page.limit + 1)
+    return rows.map(toTenant)
+  },
+}

@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import { sql } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+
+/** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
+export type Database = PgDatabase<PgQueryResultHKT>
+
+export type DatabaseConnection = {
+  db: Database
+  driver: 'postgres' | 'pglite'
+  close: () => Promise<void>
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+
+export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
+
+/**
+ * PostgreSQL through postgres.js when DATABASE_URL is set, otherwise embedded PGlite persisted under
+ * DATA_DIR (`memory://` keeps it in memory). Migrations are applied before the connection is handed out.
+ */
+export async function openDatabase(location: DatabaseLocation): Promise<DatabaseConnection> {
+  if (location.DATABASE_URL) {
+    const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
+    const db = drizzlePostgres({ client })
+    await migratePostgres(db, { migrationsFolder })
+    return { db, driver: 'postgres', close: () => client.end({ timeout: 5 }) }
+  }
+  if (!location.DATA_DIR.startsWith('memory://')) await mkdir(location.DATA_DIR, { recursive: true })
+  const client = new PGlite(location.DATA_DIR)
+  const db = drizzlePglite({ client })
+  await migratePglite(db, { migrationsFolder })
+  return { db, driver: 'pglite', close: () => client.close() }
+}
+
+export async function databaseAnswers(db: Database): Promise<boolean> {
+  try {
+    await db.execute(sql`select 1`)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Drizzle wraps driver errors; both drivers put the SQLSTATE on the original. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const cause = (error as { cause?: { code?: string; constraint?: string; constraint_name?: string } }).cause
+  return cause?.code === '23505' && (cause.constraint ?? cause.constraint_name) === constraint
+}

@@ -1,0 +1,49 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type {
+  ContextConfigDefault,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+  RouteHandlerMethod,
+} from 'fastify'
+import { operations } from '../../generated/routes.js'
+
+export type OperationId = keyof typeof operations
+export type OperationSecurity = (typeof operations)[OperationId]['security']
+
+/** A handler typed by its operation's generated schemas: request parts in, every documented response out. */
+export type OperationHandler<Id extends OperationId> = RouteHandlerMethod<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  RouteGenericInterface,
+  ContextConfigDefault,
+  (typeof operations)[Id]['schema'],
+  TypeBoxTypeProvider
+>
+
+// Modules declare their handlers with `satisfies OperationHandlers<'a' | 'b'>`; app.ts joins them into the
+// full map, so an operation without a handler, or a handler without an operation, does not compile.
+export type OperationHandlers<Ids extends OperationId = OperationId> = { [Id in Ids]: OperationHandler<Id> }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    security?: OperationSecurity
+    bodyRequired?: boolean
+  }
+}
+
+export function registerOperations(app: FastifyInstance, handlers: OperationHandlers): void {
+  for (const [operationId, operation] of Object.entries(operations)) {
+    const { method, url, schema, security, bodyRequired } = operation
+    app.route({
+      method,
+      url,
+      schema,
+      config: { security, bodyRequired },
+      handler: handlers[operationId as OperationId] as RouteHandlerMethod,
+    })
+  }
+}

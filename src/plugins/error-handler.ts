@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
+import { failure } from '../platform/envelope.js'
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number]
+
+function fieldOf(issue: ValidationIssue, part: string | undefined): string {
+  const params = issue.params as { missingProperty?: string; additionalProperty?: string }
+  const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const property = params.missingProperty ?? params.additionalProperty
+  const field = [path, property].filter(Boolean).join('.')
+  return field || (part === 'body' ? 'body' : '_')
+}
+
+function messageOf(issue: ValidationIssue): string {
+  if (issue.keyword === 'additionalProperties') return 'is not a known property'
+  if (issue.keyword === 'required') return 'is required'
+  if (issue.keyword === 'pattern' && issue.schemaPath.endsWith('pattern')) return 'must not be empty or only white space'
+  return issue.message ?? 'is invalid'
+}
+
+function validationErrors(error: FastifyError): ErrorMap {
+  const errors: ErrorMap = {}
+  for (const issue of error.validation ?? []) {
+    const field = fieldOf(issue, error.validationContext)
+    const messages = (errors[field] ??= [])
+    const message = messageOf(issue)
+    if (!messages.includes(message)) messages.push(message)
+  }
+  return errors
+}
+
+/** The one place where failures become responses. 5xx bodies never carry internals; the log does. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof DomainError) {
+      request.log.info({ code: error.code }, error.message)
+      return reply.code(error.statusCode).send(failure(request, error.message, error.errors))
+    }
+    if (error.validation) {
+      return reply.code(400).send(failure(request, `Invalid ${error.validationContext ?? 'request'}`, validationErrors(error)))
+    }
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors: malformed JSON, unsupported media type, body too large.
+      return reply.code(status).send(failure(request, error.message, { _: [error.message] }))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send(failure(request, 'Internal server error', { _: ['The server failed; quote meta.request_id when reporting it'] }))
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(failure(request, 'Route not found', { _: [`No route ${request.method} ${request.url}`] })),
+  )
+}
