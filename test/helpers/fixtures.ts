@@ -1,0 +1,57 @@
+import type { Test } from 'tap'
+import type { TestApp } from './test-app.js'
+
+export const adminHeaders = (context: TestApp) => ({
+  authorization: `Bearer ${context.token({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}`,
+})
+
+export async function createTenant(t: Test, context: TestApp, name = 'Acme', active = true): Promise<number> {
+  const response = await context.call(t, 'createTenant', {
+    method: 'POST',
+    url: '/admin/tenants',
+    headers: adminHeaders(context),
+    payload: { name, active },
+  })
+  t.equal(response.statusCode, 201, 'tenant created')
+  return response.json().data.id
+}
+
+/** Headers of a SUPPORT_AGENT acting for `tenantId`; `tenants` defaults to just that tenant. */
+export const agentHeaders = (context: TestApp, tenantId: number, agentId = 1, tenants = [tenantId]) => ({
+  authorization: `Bearer ${context.token({ sub: agentId, roles: ['SUPPORT_AGENT'], tenants })}`,
+  'x-tenant-id': String(tenantId),
+})
+
+export async function setPresence(t: Test, context: TestApp, tenantId: number, agentId: number, status: 'ONLINE' | 'OFFLINE') {
+  const response = await context.call(t, 'setMyPresence', {
+    method: 'PUT',
+    url: '/livechat/agents/me/presence',
+    headers: agentHeaders(context, tenantId, agentId),
+    payload: { status },
+  })
+  t.equal(response.statusCode, 200, `agent ${agentId} is ${status}`)
+}
+
+/** An OPEN session between the tenant and an agent who is put ONLINE first. */
+export async function openSession(t: Test, context: TestApp, tenantId: number, agentId = 1): Promise<string> {
+  await setPresence(t, context, tenantId, agentId, 'ONLINE')
+  const response = await context.call(t, 'startSession', {
+    method: 'POST',
+    url: '/livechat/sessions',
+    headers: agentHeaders(context, tenantId, agentId),
+    payload: {},
+  })
+  t.equal(response.statusCode, 201, 'session started')
+  return response.json().data.id
+}
+
+export async function sendMessage(t: Test, context: TestApp, tenantId: number, sessionId: string, message: string, agentId = 1) {
+  const response = await context.call(t, 'sendMessage', {
+    method: 'POST',
+    url: `/livechat/sessions/${sessionId}/messages`,
+    headers: agentHeaders(context, tenantId, agentId),
+    payload: { message },
+  })
+  t.equal(response.statusCode, 201, 'message sent')
+  return response.json().data
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import postgres from 'postgres'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
+import { specErrors } from './spec-validator.js'
+
+export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
+
+/** PGlite always; the PostgreSQL server too when DATABASE_URL names one. */
+export const databaseKinds = ['pglite', ...(process.env.DATABASE_URL ? (['postgres'] as const) : [])] as const
+export type DatabaseKind = (typeof databaseKinds)[number]
+
+/** A fresh, empty database of its own: in-memory PGlite, or a new database on the server. */
+async function freshDatabase(t: Test, kind: DatabaseKind): Promise<Record<string, string>> {
+  if (kind === 'pglite') return { DATA_DIR: 'memory://' }
+  const serverUrl = new URL(process.env.DATABASE_URL!)
+  const name = `livechat_test_${randomBytes(6).toString('hex')}`
+  const admin = postgres(serverUrl.href, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  t.teardown(async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  })
+  serverUrl.pathname = `/${name}`
+  return { DATABASE_URL: serverUrl.href }
+}
+
+export type TestApp = {
+  app: FastifyInstance
+  config: Config
+  kind: DatabaseKind
+  token: (claims: Partial<TokenClaims>) => string
+  /** Injects a request and checks the response against openapi.yaml for the operation. */
+  call: (t: Test, operationId: string, options: InjectOptions) => Promise<LightMyRequestResponse & { body: string; json: () => any }>
+}
+
+export async function buildTestApp(t: Test, kind: DatabaseKind, environment: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'silent', ...(await freshDatabase(t, kind)), ...environment })
+  const app = await buildApp(config, { logger: false })
+  t.teardown(() => app.close())
+  const sign = createTokenSigner(config)
+  return {
+    app,
+    config,
+    kind,
+    token: (claims) => sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
+    async call(t, operationId, options) {
+      const response = await app.inject(options)
+      const errors = specErrors(operationId, response.statusCode, response.json())
+      t.same(errors, [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
+      return response
+    },
+  }
+}
+
+/** Runs `suite` once per database kind, each on a fresh database and app. */
+export function onEachDatabase(t: Test, suite: (t: Test, context: TestApp) => Promise<void>, environment?: Record<string, string>): void {
+  for (const kind of databaseKinds) {
+    t.test(kind, async (t) => suite(t, await buildTestApp(t, kind, environment)))
+  }
+}
