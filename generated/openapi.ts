@@ -175,11 +175,19 @@ export interface components {
         UserId: number;
         TenantId: number;
         Pagination: {
-            /** @description Present when `has_next`: pass as `cursor`. */
+            /**
+             * @description The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`
+             *     is false, so a client can poll for items that arrive later. On an empty page, the cursor passed in.
+             */
             next_cursor?: string;
-            /** @description Present when `has_prev`: pass as `cursor` with `direction=prev`. */
+            /**
+             * @description The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.
+             *     On an empty page, the cursor passed in.
+             */
             prev_cursor?: string;
+            /** @description Whether items exist after this page now. */
             has_next: boolean;
+            /** @description Whether items exist before this page now. */
             has_prev: boolean;
             /** @description The page size used. */
             limit: number;

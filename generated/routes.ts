@@ -8,7 +8,7 @@ export const UserId = Type.Integer({"minimum":1,"maximum":2147483647,"descriptio
 
 export const TenantId = Type.Integer({"minimum":1,"maximum":2147483647})
 
-export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"Present when `has_next`: pass as `cursor`."})), "prev_cursor": Type.Optional(Type.String({"description":"Present when `has_prev`: pass as `cursor` with `direction=prev`."})), "has_next": Type.Boolean(), "has_prev": Type.Boolean(), "limit": Type.Integer({"description":"The page size used."}) }, {"additionalProperties":false})
+export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`\nis false, so a client can poll for items that arrive later. On an empty page, the cursor passed in.\n"})), "prev_cursor": Type.Optional(Type.String({"description":"The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.\nOn an empty page, the cursor passed in.\n"})), "has_next": Type.Boolean({"description":"Whether items exist after this page now."}), "has_prev": Type.Boolean({"description":"Whether items exist before this page now."}), "limit": Type.Integer({"description":"The page size used."}) }, {"additionalProperties":false})
 
 export const Meta = Type.Object({ "request_id": Type.String(), "timestamp": Rfc3339String, "pagination": Type.Optional(Pagination) }, {"additionalProperties":false})
 

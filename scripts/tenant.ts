@@ -1,0 +1,78 @@
+// Tenant management from the shell, the same operations as POST/PATCH/GET /admin/tenants:
+//   npm run tenant -- create --name "Acme" [--inactive]
+//   npm run tenant -- update <id> [--name "Acme Ltd"] [--active true|false]
+//   npm run tenant -- list
+// Uses DATABASE_URL, or the embedded database under DATA_DIR (stop the server first: PGlite has one user).
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { createTenantService } from '../src/modules/tenants/tenant-service.js'
+import { openDatabase } from '../src/platform/database.js'
+import { DomainError } from '../src/platform/domain-errors.js'
+
+const usage = `usage: npm run tenant -- create --name <name> [--inactive]
+       npm run tenant -- update <id> [--name <name>] [--active true|false]
+       npm run tenant -- list`
+
+class UsageError extends Error {}
+
+function parseCommand(argv: string[]) {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, active: { type: 'string' }, inactive: { type: 'boolean' } },
+  })
+  const [command, id, ...rest] = positionals
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`)
+  const name = values.name?.trim() ? values.name : undefined
+  if (values.name !== undefined && name === undefined) throw new UsageError('--name must not be empty')
+  if (values.active !== undefined && !['true', 'false'].includes(values.active)) {
+    throw new UsageError('--active takes true or false')
+  }
+  if (command === 'create' && name && id === undefined && values.active === undefined) {
+    return { command, name, active: !values.inactive } as const
+  }
+  if (command === 'update' && id && /^[1-9][0-9]{0,9}$/.test(id) && !values.inactive) {
+    const changes = { ...(name && { name }), ...(values.active && { active: values.active === 'true' }) }
+    if (Object.keys(changes).length === 0) throw new UsageError('update needs --name or --active')
+    return { command, id: Number(id), changes } as const
+  }
+  if (command === 'list' && id === undefined && Object.keys(values).length === 0) return { command } as const
+  throw new UsageError(command ? `invalid arguments for "${command}"` : 'missing command')
+}
+
+async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv)
+  const database = await openDatabase(loadConfig(process.env))
+  try {
+    const tenants = createTenantService(database.db)
+    if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed), null, 2))
+    if (parsed.command === 'update') console.log(JSON.stringify(await tenants.update(parsed.id, parsed.changes), null, 2))
+    if (parsed.command === 'list') {
+      const all = []
+      for (let cursor: number | undefined; ; ) {
+        const page = await tenants.list({ limit: 100, cursor, direction: 'next' })
+        all.push(...page.items)
+        if (!page.pagination.has_next) break
+        cursor = Number(page.pagination.next_cursor)
+      }
+      console.log(JSON.stringify(all, null, 2))
+    }
+    return 0
+  } finally {
+    await database.close()
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2))
+} catch (error) {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${(error as Error).message}\n${usage}`)
+    process.exitCode = 2
+  } else if (error instanceof DomainError || error instanceof ConfigError) {
+    console.error(error.message)
+    process.exitCode = 1
+  } else {
+    throw error
+  }
+}
