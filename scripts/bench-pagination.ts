@@ -1,0 +1,75 @@
+// Measures what a page of messages costs at different depths of one session, through the whole stack
+// (app.inject: auth, validation, service, SQL, serialisation). Keyset paging should cost the same at
+// message 10 and message 1,000,000.
+//   npm run bench:pagination -- [--messages 1000000] [--requests 300]
+// Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { and, eq, sql } from 'drizzle-orm'
+import postgres from 'postgres'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { chatMessages } from '../src/modules/livechat/livechat-tables.js'
+import { createTenantService } from '../src/modules/tenants/tenant-service.js'
+import { createTokenSigner } from '../src/platform/tokens.js'
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, requests: { type: 'string', default: '300' } } })
+const messageCount = Number(values.messages)
+const requestCount = Number(values.requests)
+const secret = randomBytes(32).toString('hex')
+
+let location: Record<string, string> = { DATA_DIR: 'memory://' }
+let dropDatabase = async () => {}
+if (process.env.DATABASE_URL) {
+  const server = new URL(process.env.DATABASE_URL)
+  const name = `livechat_bench_${randomBytes(4).toString('hex')}`
+  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  dropDatabase = async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+  server.pathname = `/${name}`
+  location = { DATABASE_URL: server.href }
+}
+
+const config = loadConfig({ JWT_SECRET: secret, LOG_LEVEL: 'silent', ...location })
+const app = await buildApp(config, { logger: false })
+try {
+  const { db, driver } = app.database
+  const tenant = await createTenantService(db).create({ name: 'Bench' })
+  const sessionId = '01a1fcaa-0000-7000-8000-000000000001'
+  const started = performance.now()
+  await db.execute(sql`insert into chat_sessions (tenant_id, id, agent_id, status, last_message_seq)
+    values (${tenant.id}, ${sessionId}, 1, 'OPEN', ${messageCount})`)
+  await db.execute(sql`insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
+    select ${tenant.id}, gen_random_uuid(), ${sessionId}, seq, 1, 'message ' || seq, now() + seq * interval '1 microsecond'
+    from generate_series(1, ${messageCount}) as seq`)
+  await db.execute(sql`analyze chat_messages`)
+  console.log(`${driver}: ${messageCount.toLocaleString('en')} messages inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+
+  const token = createTokenSigner(config)({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })
+  const headers = { authorization: `Bearer ${token}`, 'x-tenant-id': String(tenant.id) }
+  const depths = [10, Math.floor(messageCount / 2), messageCount - 60].filter((depth) => depth > 0)
+  for (const depth of depths) {
+    const [cursor] = await db
+      .select({ id: chatMessages.id })
+      .from(chatMessages)
+      .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.seq, depth)))
+    const url = `/livechat/sessions/${sessionId}/messages?limit=50&cursor=${cursor.id}`
+    const timings: number[] = []
+    for (let request = 0; request < requestCount; request++) {
+      const before = performance.now()
+      const response = await app.inject({ method: 'GET', url, headers })
+      timings.push(performance.now() - before)
+      if (response.statusCode !== 200 || response.json().data.length !== 50) throw new Error(`unexpected page: ${response.body.slice(0, 200)}`)
+    }
+    timings.sort((a, b) => a - b)
+    const at = (quantile: number) => timings[Math.floor(quantile * (timings.length - 1))].toFixed(2)
+    console.log(`page of 50 after message ${depth.toLocaleString('en').padStart(9)}: median ${at(0.5)} ms, p95 ${at(0.95)} ms (${requestCount} requests)`)
+  }
+} finally {
+  await app.close()
+  await dropDatabase()
+}
