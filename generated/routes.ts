@@ -16,13 +16,13 @@ export const ErrorMap = Type.Record(Type.String(), Type.Array(Type.String()), {"
 
 export const ErrorResponse = Type.Object({ "success": Type.Literal(false), "message": Type.String(), "data": Type.Null(), "meta": Meta, "errors": ErrorMap }, {"additionalProperties":false})
 
-export const SessionStatus = Type.Union([Type.Literal("OPEN"), Type.Literal("CLOSED")])
+export const SessionStatus = Type.Unsafe<"OPEN" | "CLOSED">({"type":"string","enum":["OPEN","CLOSED"]})
 
 export const ChatSession = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "agent_id": UserId, "status": SessionStatus, "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
 
 export const ChatMessage = Type.Object({ "id": Type.String({"format":"uuid"}), "session_id": Type.String({"format":"uuid"}), "sender_id": UserId, "message": Type.String(), "created_at": Rfc3339String }, {"additionalProperties":false})
 
-export const PresenceStatus = Type.Union([Type.Literal("ONLINE"), Type.Literal("OFFLINE")])
+export const PresenceStatus = Type.Unsafe<"ONLINE" | "OFFLINE">({"type":"string","enum":["ONLINE","OFFLINE"]})
 
 export const AgentPresence = Type.Object({ "tenant_id": TenantId, "agent_id": UserId, "status": PresenceStatus, "updated_at": Rfc3339String }, {"additionalProperties":false})
 
@@ -66,7 +66,7 @@ export const operations = {
     bodyRequired: true,
     schema: {
       body: SetPresenceRequest,
-      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listSessions: {
@@ -75,7 +75,7 @@ export const operations = {
     security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
     bodyRequired: false,
     schema: {
-      querystring: Type.Object({ "status": Type.Optional(SessionStatus), "agent_id": Type.Optional(UserId), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Union([Type.Literal("next"), Type.Literal("prev")], {"default":"next"})) }),
+      querystring: Type.Object({ "status": Type.Optional(SessionStatus), "agent_id": Type.Optional(UserId), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
     },
   },
@@ -86,7 +86,7 @@ export const operations = {
     bodyRequired: false,
     schema: {
       body: StartSessionRequest,
-      response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   getSession: {
@@ -116,7 +116,7 @@ export const operations = {
     bodyRequired: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Union([Type.Literal("next"), Type.Literal("prev")], {"default":"next"})) }),
+      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
     },
   },
@@ -128,7 +128,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
-      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listTenants: {
@@ -137,7 +137,7 @@ export const operations = {
     security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false },
     bodyRequired: false,
     schema: {
-      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"pattern":"^[1-9][0-9]{0,9}$"})), "direction": Type.Optional(Type.Union([Type.Literal("next"), Type.Literal("prev")], {"default":"next"})) }),
+      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"pattern":"^[1-9][0-9]{0,9}$"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: TenantListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
     },
   },
@@ -148,7 +148,7 @@ export const operations = {
     bodyRequired: true,
     schema: {
       body: CreateTenantRequest,
-      response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   updateTenant: {
@@ -159,7 +159,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "tenant_id": TenantId }),
       body: UpdateTenantRequest,
-      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   getHealth: {

@@ -36,13 +36,18 @@ const referencedName = (ref: string, section: string): string => {
 const isReference = (value: unknown): value is Reference =>
   typeof value === 'object' && value !== null && '$ref' in value
 
-function emitOptions(schema: JsonSchema, extra: JsonSchema = {}): string {
-  const options: JsonSchema = { ...extra }
+function optionsOf(schema: JsonSchema): JsonSchema {
+  const options: JsonSchema = {}
   for (const [keyword, value] of Object.entries(schema)) {
     if (structuralKeywords.has(keyword) || ignoredKeywords.has(keyword)) continue
     if (keyword === 'additionalProperties' && typeof value !== 'boolean') continue
     options[keyword] = value
   }
+  return options
+}
+
+function emitOptions(schema: JsonSchema): string {
+  const options = optionsOf(schema)
   return Object.keys(options).length === 0 ? '' : JSON.stringify(options)
 }
 
@@ -53,8 +58,9 @@ export function emitSchema(schema: JsonSchema): string {
   if (typeof schema.$ref === 'string') return referencedName(schema.$ref, 'schemas')
   if ('const' in schema) return withOptions('Type.Literal', JSON.stringify(schema.const), emitOptions(schema))
   if (Array.isArray(schema.enum)) {
-    const literals = schema.enum.map((value) => `Type.Literal(${JSON.stringify(value)})`).join(', ')
-    return withOptions('Type.Union', `[${literals}]`, emitOptions(schema))
+    // Kept as a JSON Schema `enum` (not a union of literals) so a bad value gets one clear error.
+    const union = schema.enum.map((value) => JSON.stringify(value)).join(' | ')
+    return `Type.Unsafe<${union}>(${JSON.stringify({ type: schema.type, enum: schema.enum, ...optionsOf(schema) })})`
   }
   const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
   if (variants) return withOptions('Type.Union', `[${variants.map(emitSchema).join(', ')}]`, emitOptions(schema))

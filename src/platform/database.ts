@@ -40,12 +40,18 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   return { db, driver: 'pglite', close: () => client.close() }
 }
 
-export async function databaseAnswers(db: Database): Promise<boolean> {
+/** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */
+export async function databaseAnswers(db: Database, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+  const ping = db.execute(sql`select 1`).then(
+    () => true,
+    () => false,
+  )
   try {
-    await db.execute(sql`select 1`)
-    return true
-  } catch {
-    return false
+    return await Promise.race([ping, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -15,6 +15,7 @@ function fieldOf(issue: ValidationIssue, part: string | undefined): string {
 function messageOf(issue: ValidationIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known property'
   if (issue.keyword === 'required') return 'is required'
+  if (issue.keyword === 'enum') return `must be one of ${(issue.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
   if (issue.keyword === 'pattern' && issue.schemaPath.endsWith('pattern')) return 'must not be empty or only white space'
   return issue.message ?? 'is invalid'
 }
