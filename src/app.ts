@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Config } from './config.js'
+import { corsOrigins, type Config } from './config.js'
 import { healthRoutes } from './modules/health/health-routes.js'
 import { livechatRoutes } from './modules/livechat/livechat-routes.js'
 import { createLivechatService } from './modules/livechat/livechat-service.js'
@@ -13,6 +13,7 @@ import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
+import { registerCors } from './plugins/cors.js'
 import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerValidation } from './plugins/validation.js'
@@ -51,6 +52,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const livechat = createLivechatService({ db: database.db, presence })
 
   registerErrorHandler(app)
+  await registerCors(app, corsOrigins(config))
   registerValidation(app)
   registerAuthentication(app, { verifyToken: createTokenVerifier(config), isTenantActive: tenants.isActive })
   await registerDocs(app)

@@ -16,6 +16,8 @@ const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   NODE_ENV: Type.Optional(Type.String()),
+  /** Comma-separated origins allowed to call from a browser, or `*`. */
+  CORS_ORIGINS: Type.String({ default: '' }),
 })
 
 export type Config = Readonly<Static<typeof ConfigSchema>>
@@ -40,6 +42,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   }
   return Object.freeze(config)
 }
+
+export const corsOrigins = (config: Config): string[] =>
+  config.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
 
 /** Without JWT settings the service runs with a well-known signing secret, for trying it out only. */
 export const isDevelopmentMode = (config: Config): boolean => !config.JWT_SECRET && !config.JWT_PUBLIC_KEY
