@@ -177,12 +177,14 @@ export interface components {
         Pagination: {
             /**
              * @description The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`
-             *     is false, so a client can poll for items that arrive later. On an empty page, the cursor passed in.
+             *     is false, so a client can poll for items that arrive later. On an empty page read forward, the cursor
+             *     passed in; absent on an empty page read with `direction=prev` (the page after it is the first page).
              */
             next_cursor?: string;
             /**
              * @description The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.
-             *     On an empty page, the cursor passed in.
+             *     On an empty page read with `direction=prev`, the cursor passed in; absent on an empty page read
+             *     forward (the page before it is the latest page: `direction=prev` without a cursor).
              */
             prev_cursor?: string;
             /** @description Whether items exist after this page now. */
@@ -253,7 +255,10 @@ export interface components {
             agent_id?: components["schemas"]["UserId"];
         };
         SendMessageRequest: {
-            /** @description The text, 1 to 10,000 characters, not only white space. */
+            /**
+             * @description The text, 1 to 10,000 characters, not only white space, without NUL (U+0000).
+             * @example Halo, ada yang bisa dibantu?
+             */
             message: string;
         };
         SetPresenceRequest: {
@@ -268,6 +273,10 @@ export interface components {
             name?: components["schemas"]["TenantName"];
             active?: boolean;
         };
+        /**
+         * @description 1 to 200 characters, not only white space, without NUL (U+0000).
+         * @example Acme
+         */
         TenantName: string;
         ChatSessionResponse: {
             /** @constant */

@@ -8,7 +8,7 @@ export const UserId = Type.Integer({"minimum":1,"maximum":2147483647,"descriptio
 
 export const TenantId = Type.Integer({"minimum":1,"maximum":2147483647})
 
-export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`\nis false, so a client can poll for items that arrive later. On an empty page, the cursor passed in.\n"})), "prev_cursor": Type.Optional(Type.String({"description":"The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.\nOn an empty page, the cursor passed in.\n"})), "has_next": Type.Boolean({"description":"Whether items exist after this page now."}), "has_prev": Type.Boolean({"description":"Whether items exist before this page now."}), "limit": Type.Integer({"description":"The page size used."}) }, {"additionalProperties":false})
+export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`\nis false, so a client can poll for items that arrive later. On an empty page read forward, the cursor\npassed in; absent on an empty page read with `direction=prev` (the page after it is the first page).\n"})), "prev_cursor": Type.Optional(Type.String({"description":"The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.\nOn an empty page read with `direction=prev`, the cursor passed in; absent on an empty page read\nforward (the page before it is the latest page: `direction=prev` without a cursor).\n"})), "has_next": Type.Boolean({"description":"Whether items exist after this page now."}), "has_prev": Type.Boolean({"description":"Whether items exist before this page now."}), "limit": Type.Integer({"description":"The page size used."}) }, {"additionalProperties":false})
 
 export const Meta = Type.Object({ "request_id": Type.String(), "timestamp": Rfc3339String, "pagination": Type.Optional(Pagination) }, {"additionalProperties":false})
 
@@ -32,11 +32,11 @@ export const Health = Type.Object({ "status": Type.Literal("ok") }, {"additional
 
 export const StartSessionRequest = Type.Object({ "agent_id": Type.Optional(UserId) }, {"additionalProperties":false})
 
-export const SendMessageRequest = Type.Object({ "message": Type.String({"minLength":1,"maxLength":10000,"pattern":"\\S","description":"The text, 1 to 10,000 characters, not only white space."}) }, {"additionalProperties":false})
+export const SendMessageRequest = Type.Object({ "message": Type.String({"minLength":1,"maxLength":10000,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"The text, 1 to 10,000 characters, not only white space, without NUL (U+0000)."}) }, {"additionalProperties":false})
 
 export const SetPresenceRequest = Type.Object({ "status": PresenceStatus }, {"additionalProperties":false})
 
-export const TenantName = Type.String({"minLength":1,"maxLength":200,"pattern":"\\S"})
+export const TenantName = Type.String({"minLength":1,"maxLength":200,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"1 to 200 characters, not only white space, without NUL (U+0000)."})
 
 export const CreateTenantRequest = Type.Object({ "name": TenantName, "active": Type.Optional(Type.Boolean({"default":true})) }, {"additionalProperties":false})
 

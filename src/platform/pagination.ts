@@ -19,8 +19,11 @@ export function toPage<Item>(rows: Item[], request: PageRequest<unknown>, idOf: 
     has_prev: request.direction === 'prev' ? more : hasCursor,
     limit: request.limit,
   }
-  const nextCursor = items.length > 0 ? idOf(items[items.length - 1]) : passedCursor
-  const prevCursor = items.length > 0 ? idOf(items[0]) : passedCursor
+  // An empty page keeps the caller's place only in the direction it read: a cursor is exclusive, so
+  // reading back the other way from it would skip the item it names.
+  const empty = items.length === 0
+  const nextCursor = empty ? (request.direction === 'next' ? passedCursor : undefined) : idOf(items[items.length - 1])
+  const prevCursor = empty ? (request.direction === 'prev' ? passedCursor : undefined) : idOf(items[0])
   if (nextCursor !== undefined) pagination.next_cursor = nextCursor
   if (prevCursor !== undefined) pagination.prev_cursor = prevCursor
   return { items, pagination }

@@ -2,6 +2,9 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
 
+// The spec's pattern for free text (messages, names): not blank, no NUL, which PostgreSQL cannot store.
+const visibleTextPattern = '^(?=[\\s\\S]*\\S)[^\\u0000]*$'
+
 type ValidationIssue = NonNullable<FastifyError['validation']>[number]
 
 function fieldOf(issue: ValidationIssue, part: string | undefined): string {
@@ -16,7 +19,9 @@ function messageOf(issue: ValidationIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known property'
   if (issue.keyword === 'required') return 'is required'
   if (issue.keyword === 'enum') return `must be one of ${(issue.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-  if (issue.keyword === 'pattern' && issue.schemaPath.endsWith('pattern')) return 'must not be empty or only white space'
+  if (issue.keyword === 'pattern' && issue.params.pattern === visibleTextPattern) {
+    return 'must hold a visible character and no NUL (U+0000)'
+  }
   return issue.message ?? 'is invalid'
 }
 
