@@ -40,6 +40,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // The contract speaks JSON only: a text/plain body is 415, not a string handed to validation.
+  app.removeContentTypeParser('text/plain')
+
   const database = await openDatabase(config)
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())

@@ -37,7 +37,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   const client = new PGlite(location.DATA_DIR)
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
-  return { db, driver: 'pglite', close: () => client.close() }
+  // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
+  return { db, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
 }
 
 /** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */

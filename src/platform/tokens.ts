@@ -17,7 +17,8 @@ export function createTokenVerifier(config: Config): (token: string) => Principa
   const verify = createVerifier({
     key: config.JWT_PUBLIC_KEY ?? config.JWT_SECRET ?? developmentJwtSecret,
     algorithms: config.JWT_PUBLIC_KEY ? ['RS256', 'ES256'] : ['HS256'],
-    requiredClaims: ['exp'],
+    // fast-jwt checks iss/aud only when present; a configured one must also be there.
+    requiredClaims: ['exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
     ...(config.JWT_ISSUER && { allowedIss: config.JWT_ISSUER }),
     ...(config.JWT_AUDIENCE && { allowedAud: config.JWT_AUDIENCE }),
   })

@@ -15,7 +15,8 @@ export type AuthenticationDependencies = {
   isTenantActive: (tenantId: number) => Promise<boolean>
 }
 
-const bearerPattern = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/
+// The auth scheme name is case-insensitive (RFC 9110 §11.1).
+const bearerPattern = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i
 const tenantHeaderPattern = /^[1-9][0-9]{0,9}$/
 const maxTenantId = 2147483647
 

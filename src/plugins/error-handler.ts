@@ -41,6 +41,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       request.log.info({ code: error.code }, error.message)
+      if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer')
       return reply.code(error.statusCode).send(failure(request, error.message, error.errors))
     }
     if (error.validation) {

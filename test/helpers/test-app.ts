@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import postgres from 'postgres'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
+import { freshPostgresDatabase } from './fresh-database.js'
 import { specErrors } from './spec-validator.js'
 
 export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
@@ -15,17 +14,7 @@ export type DatabaseKind = (typeof databaseKinds)[number]
 
 /** A fresh, empty database of its own: in-memory PGlite, or a new database on the server. */
 async function freshDatabase(t: Test, kind: DatabaseKind): Promise<Record<string, string>> {
-  if (kind === 'pglite') return { DATA_DIR: 'memory://' }
-  const serverUrl = new URL(process.env.DATABASE_URL!)
-  const name = `livechat_test_${randomBytes(6).toString('hex')}`
-  const admin = postgres(serverUrl.href, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  t.teardown(async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  })
-  serverUrl.pathname = `/${name}`
-  return { DATABASE_URL: serverUrl.href }
+  return kind === 'pglite' ? { DATA_DIR: 'memory://' } : { DATABASE_URL: await freshPostgresDatabase(t) }
 }
 
 export type TestApp = {
@@ -41,12 +30,13 @@ export async function buildTestApp(t: Test, kind: DatabaseKind, environment: Rec
   const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'silent', ...(await freshDatabase(t, kind)), ...environment })
   const app = await buildApp(config, { logger: false })
   t.teardown(() => app.close())
-  const sign = createTokenSigner(config)
+  // Made on first use: an app verifying public-key tokens has no signer, and needs none from here.
+  let sign: ReturnType<typeof createTokenSigner> | undefined
   return {
     app,
     config,
     kind,
-    token: (claims) => sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
+    token: (claims) => (sign ??= createTokenSigner(config))({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
     async call(t, operationId, options) {
       const response = await app.inject(options)
       const errors = specErrors(operationId, response.statusCode, response.json())
