@@ -648,7 +648,7 @@ export interface operations {
                 /** @description Items per page. */
                 limit?: components["parameters"]["Limit"];
                 /** @description A tenant id from `meta.pagination` of a previous page. */
-                cursor?: string;
+                cursor?: components["schemas"]["TenantId"];
                 /** @description Read the items after the cursor (`next`) or before it (`prev`). */
                 direction?: components["parameters"]["Direction"];
             };

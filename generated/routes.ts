@@ -137,7 +137,7 @@ export const operations = {
     security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false },
     bodyRequired: false,
     schema: {
-      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"pattern":"^[1-9][0-9]{0,9}$"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(TenantId), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: TenantListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
     },
   },

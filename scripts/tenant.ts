@@ -4,6 +4,9 @@
 //   npm run tenant -- list
 // Uses DATABASE_URL, or the embedded database under DATA_DIR (stop the server first: PGlite has one user).
 import { parseArgs } from 'node:util'
+import type { Static, TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { CreateTenantRequest, TenantId, UpdateTenantRequest } from '../generated/routes.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { createTenantService } from '../src/modules/tenants/tenant-service.js'
 import { openDatabase } from '../src/platform/database.js'
@@ -15,6 +18,13 @@ const usage = `usage: npm run tenant -- create --name <name> [--inactive]
 
 class UsageError extends Error {}
 
+/** The API's own request schemas, so the CLI refuses exactly what POST/PATCH /admin/tenants refuse. */
+function checked<Schema extends TSchema>(schema: Schema, value: unknown, what: string): Static<Schema> {
+  const problems = [...Value.Errors(schema, value)].map((error) => `${error.path.slice(1) || what}: ${error.message}`)
+  if (problems.length > 0) throw new UsageError(`invalid ${what}: ${problems.join('; ')}`)
+  return value as Static<Schema>
+}
+
 function parseCommand(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -23,18 +33,17 @@ function parseCommand(argv: string[]) {
   })
   const [command, id, ...rest] = positionals
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`)
-  const name = values.name?.trim() ? values.name : undefined
-  if (values.name !== undefined && name === undefined) throw new UsageError('--name must not be empty')
   if (values.active !== undefined && !['true', 'false'].includes(values.active)) {
     throw new UsageError('--active takes true or false')
   }
-  if (command === 'create' && name && id === undefined && values.active === undefined) {
-    return { command, name, active: !values.inactive } as const
+  const active = values.active === undefined ? undefined : values.active === 'true'
+  if (command === 'create' && id === undefined && active === undefined) {
+    return { command, values: checked(CreateTenantRequest, { name: values.name, active: !values.inactive }, 'tenant') } as const
   }
-  if (command === 'update' && id && /^[1-9][0-9]{0,9}$/.test(id) && !values.inactive) {
-    const changes = { ...(name && { name }), ...(values.active && { active: values.active === 'true' }) }
-    if (Object.keys(changes).length === 0) throw new UsageError('update needs --name or --active')
-    return { command, id: Number(id), changes } as const
+  if (command === 'update' && id !== undefined && !values.inactive) {
+    const tenantId = checked(TenantId, /^[0-9]+$/.test(id) ? Number(id) : id, 'tenant id')
+    const changes = Object.fromEntries(Object.entries({ name: values.name, active }).filter(([, value]) => value !== undefined))
+    return { command, id: tenantId, changes: checked(UpdateTenantRequest, changes, 'changes') } as const
   }
   if (command === 'list' && id === undefined && Object.keys(values).length === 0) return { command } as const
   throw new UsageError(command ? `invalid arguments for "${command}"` : 'missing command')
@@ -45,7 +54,7 @@ async function run(argv: string[]): Promise<number> {
   const database = await openDatabase(loadConfig(process.env))
   try {
     const tenants = createTenantService(database.db)
-    if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed), null, 2))
+    if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed.values), null, 2))
     if (parsed.command === 'update') console.log(JSON.stringify(await tenants.update(parsed.id, parsed.changes), null, 2))
     if (parsed.command === 'list') {
       const all = []

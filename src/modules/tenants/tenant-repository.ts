@@ -1,4 +1,4 @@
-import { asc, desc, eq, gt, lt } from 'drizzle-orm'
+import { asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
 import type { PageRequest } from '../../platform/pagination.js'
@@ -24,7 +24,7 @@ export const tenantRepository = {
   async update(db: Database, id: number, changes: { name?: string; active?: boolean }): Promise<Tenant | undefined> {
     const [row] = await db
       .update(tenants)
-      .set({ ...changes, updatedAt: new Date() })
+      .set({ ...changes, updatedAt: sql`now()` })
       .where(eq(tenants.id, id))
       .returning()
     return row && toTenant(row)

@@ -13,7 +13,7 @@ export const tenantRoutes = (tenants: TenantService) =>
     },
     async listTenants(request, reply) {
       const { limit = 50, cursor, direction = 'next' } = request.query
-      const page = await tenants.list({ limit, cursor: cursor === undefined ? undefined : Number(cursor), direction })
+      const page = await tenants.list({ limit, cursor, direction })
       return reply.code(200).send(success(request, 'Tenants', page.items, page.pagination))
     },
   }) satisfies OperationHandlers<'createTenant' | 'updateTenant' | 'listTenants'>
