@@ -16,6 +16,7 @@ import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
 import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
+import { registerJsonBody } from './plugins/json-body.js'
 import { registerValidation } from './plugins/validation.js'
 
 declare module 'fastify' {
@@ -40,9 +41,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  // The contract speaks JSON only: a text/plain body is 415, not a string handed to validation.
-  app.removeContentTypeParser('text/plain')
-
   const database = await openDatabase(config)
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())
@@ -56,6 +54,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
+  registerJsonBody(app)
   registerValidation(app)
   registerAuthentication(app, { verifyToken: createTokenVerifier(config), isTenantActive: tenants.isActive })
   await registerDocs(app)

@@ -64,6 +64,25 @@ onEachDatabase(t, async (t, context) => {
     t.match(response.json(), { success: false, data: null, errors: Object })
   })
 
+  // Guide: "Header Wajib: Content-Type: application/json", on every call, also those that take no body.
+  t.test('an empty body declared as JSON is no body where the operation needs none', async (t) => {
+    const jsonHeaders = { ...headers, 'content-type': 'application/json' }
+    const presence = await context.call(t, 'setMyPresence', {
+      method: 'PUT',
+      url: '/livechat/agents/me/presence',
+      headers: jsonHeaders,
+      payload: { status: 'ONLINE' },
+    })
+    t.equal(presence.statusCode, 200)
+    const started = await context.call(t, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: jsonHeaders, payload: '' })
+    t.equal(started.statusCode, 201, 'starting a session with no body starts it for the caller')
+    t.equal(started.json().data.agent_id, 51)
+    const url = `/livechat/sessions/${started.json().data.id}/close`
+    const closed = await context.call(t, 'closeSession', { method: 'POST', url, headers: jsonHeaders, payload: '' })
+    t.equal(closed.statusCode, 200, 'closing takes no body')
+    t.equal(closed.json().data.status, 'CLOSED')
+  })
+
   const postAs = (url: string, contentType: string, payload: string) =>
     context.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': contentType }, payload })
 
