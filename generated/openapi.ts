@@ -34,8 +34,10 @@ export interface paths {
         /**
          * Start a chat session with the tenant
          * @description Starts an `OPEN` session between the tenant and an agent (by default the caller).
-         *     Fails with 400 when the agent is `OFFLINE`, or when that agent already has an `OPEN` session with this
-         *     tenant; the latter names the open session in `errors.existing_session_id`.
+         *     Fails with 400 when that agent already has an `OPEN` session with this tenant (`errors.existing_session_id`
+         *     names it), or when the agent is `OFFLINE`: then a ticket is opened in the same transaction, so the request
+         *     is not lost, and `errors.ticket_id` names it. Further attempts while that ticket is `OPEN` or `IN_PROGRESS`
+         *     reuse it, adding their `message` as a reply.
          */
         post: operations["startSession"];
         delete?: never;
@@ -145,6 +147,222 @@ export interface paths {
         patch: operations["updateTenant"];
         trace?: never;
     };
+    "/livechat/agents/{agent_id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an agent's effective presence in this tenant
+         * @description `ONLINE` lapses to `OFFLINE` when the agent has not called `PUT /livechat/agents/me/presence` for
+         *     the presence time-to-live (60 s by default); `online_until` says when that happens.
+         */
+        get: operations["getAgentPresence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's chat sessions, newest first (tenant side) */
+        get: operations["listClientSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one of the tenant's chat sessions (tenant side) */
+        get: operations["getClientSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a session's messages, oldest first (tenant side)
+         * @description The same list the agent reads; `sender_id` tells who wrote what.
+         */
+        get: operations["listClientMessages"];
+        put?: never;
+        /**
+         * Send a message in an OPEN session (tenant side)
+         * @description The sender is the calling tenant user. Tenant messages do not notify the tenant.
+         */
+        post: operations["sendClientMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's tickets, newest first */
+        get: operations["listTickets"];
+        put?: never;
+        /** Open a ticket */
+        post: operations["createTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one ticket */
+        get: operations["getTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Move a ticket along its workflow, or assign it
+         * @description Status moves `OPEN → IN_PROGRESS → RESOLVED → CLOSED`; a `RESOLVED` ticket may be reopened to
+         *     `IN_PROGRESS`. Setting the current status again changes nothing. Any other move is 400 and
+         *     `errors.status` lists the moves allowed from the current status. `assignee_id: null` unassigns.
+         */
+        patch: operations["updateTicket"];
+        trace?: never;
+    };
+    "/tickets/{id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a ticket's replies, oldest first */
+        get: operations["listTicketReplies"];
+        put?: never;
+        /**
+         * Reply to a ticket
+         * @description A `SUPPORT_AGENT`'s reply notifies the tenant: the ticket's requester when a tenant user opened it,
+         *     otherwise every user of the tenant. A `CLOSED` ticket takes no replies (400).
+         */
+        post: operations["createTicketReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's in-app notifications, newest first
+         * @description The caller sees the tenant's broadcast notifications and those addressed to them.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of the caller's notifications are unread */
+        get: operations["getUnreadNotificationCount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one notification read for the caller
+         * @description Idempotent; `read_at` keeps the first reading's time.
+         */
+        post: operations["markNotificationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification the caller sees as read */
+        post: operations["markAllNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -237,7 +455,10 @@ export interface components {
             tenant_id: components["schemas"]["TenantId"];
             agent_id: components["schemas"]["UserId"];
             status: components["schemas"]["PresenceStatus"];
-            updated_at: components["schemas"]["Rfc3339String"];
+            /** @description The agent's last presence call; `null` for an agent who never made one. */
+            updated_at: components["schemas"]["Rfc3339String"] | null;
+            /** @description When `ONLINE` lapses unless the agent sets a presence again; `null` when `OFFLINE`. */
+            online_until: components["schemas"]["Rfc3339String"] | null;
         };
         Tenant: {
             id: components["schemas"]["TenantId"];
@@ -253,14 +474,22 @@ export interface components {
         StartSessionRequest: {
             /** @description The agent to start the session with; the caller when absent. */
             agent_id?: components["schemas"]["UserId"];
+            /** @description The subject of the ticket opened when the agent is offline. */
+            subject?: components["schemas"]["TicketSubject"];
+            /**
+             * @description A first message: sent in the new session when it starts, or kept as a reply of the ticket opened
+             *     (or reused) when the agent is offline.
+             */
+            message?: components["schemas"]["MessageText"];
         };
         SendMessageRequest: {
-            /**
-             * @description The text, 1 to 10,000 characters, not only white space, without NUL (U+0000).
-             * @example Halo, ada yang bisa dibantu?
-             */
-            message: string;
+            message: components["schemas"]["MessageText"];
         };
+        /**
+         * @description The text, 1 to 10,000 characters, not only white space, without NUL (U+0000).
+         * @example Halo, ada yang bisa dibantu?
+         */
+        MessageText: string;
         SetPresenceRequest: {
             status: components["schemas"]["PresenceStatus"];
         };
@@ -278,6 +507,84 @@ export interface components {
          * @example Acme
          */
         TenantName: string;
+        /** @enum {string} */
+        TicketStatus: "OPEN" | "IN_PROGRESS" | "RESOLVED" | "CLOSED";
+        /**
+         * @description `LIVECHAT_OFFLINE`: opened when a session could not start because the agent was offline.
+         * @enum {string}
+         */
+        TicketSource: "LIVECHAT_OFFLINE" | "DIRECT";
+        Ticket: {
+            /** Format: uuid */
+            id: string;
+            tenant_id: components["schemas"]["TenantId"];
+            status: components["schemas"]["TicketStatus"];
+            source: components["schemas"]["TicketSource"];
+            subject: string;
+            requester_id: components["schemas"]["UserId"];
+            /** @description The agent who was offline, for `LIVECHAT_OFFLINE` tickets. */
+            agent_id: components["schemas"]["UserId"] | null;
+            assignee_id: components["schemas"]["UserId"] | null;
+            created_at: components["schemas"]["Rfc3339String"];
+            updated_at: components["schemas"]["Rfc3339String"];
+        };
+        TicketReply: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ticket_id: string;
+            author_id: components["schemas"]["UserId"];
+            message: string;
+            created_at: components["schemas"]["Rfc3339String"];
+        };
+        /** @enum {string} */
+        NotificationType: "CHAT_MESSAGE" | "TICKET_REPLY";
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            type: components["schemas"]["NotificationType"];
+            /** @description A short text: who wrote, and the start of what they wrote. */
+            text: string;
+            /** @description The user it is addressed to; `null` for the whole tenant. */
+            recipient_id: components["schemas"]["UserId"] | null;
+            /**
+             * Format: uuid
+             * @description For `CHAT_MESSAGE`: the session to open.
+             */
+            session_id: string | null;
+            /** Format: uuid */
+            message_id: string | null;
+            /**
+             * Format: uuid
+             * @description For `TICKET_REPLY`: the ticket to open.
+             */
+            ticket_id: string | null;
+            /** Format: uuid */
+            reply_id: string | null;
+            created_at: components["schemas"]["Rfc3339String"];
+            /** @description When the caller read it; `null` while unread. */
+            read_at: components["schemas"]["Rfc3339String"] | null;
+        };
+        UnreadCount: {
+            unread: number;
+        };
+        ReadAllResult: {
+            /** @description How many notifications this call marked read. */
+            marked_read: number;
+        };
+        CreateTicketRequest: {
+            subject: components["schemas"]["TicketSubject"];
+            message: components["schemas"]["MessageText"];
+        };
+        UpdateTicketRequest: {
+            status?: components["schemas"]["TicketStatus"];
+            assignee_id?: components["schemas"]["UserId"] | null;
+        };
+        /**
+         * @description 1 to 200 characters, not only white space, without NUL (U+0000).
+         * @example Cannot log in
+         */
+        TicketSubject: string;
         ChatSessionResponse: {
             /** @constant */
             success: true;
@@ -339,6 +646,70 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["Health"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        TicketResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["Ticket"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        TicketListResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["Ticket"][];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        TicketReplyResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["TicketReply"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        TicketReplyListResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["TicketReply"][];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        NotificationResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["Notification"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        NotificationListResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["Notification"][];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        UnreadCountResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["UnreadCount"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        ReadAllResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["ReadAllResult"];
             meta: components["schemas"]["Meta"];
             errors: null;
         };
@@ -411,6 +782,8 @@ export interface components {
     parameters: {
         /** @description The session id. */
         SessionId: string;
+        /** @description The ticket id. */
+        TicketId: string;
         /** @description Items per page. */
         Limit: number;
         /** @description An id from `meta.pagination` of a previous page. */
@@ -733,6 +1106,453 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAgentPresence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: components["schemas"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent's effective presence; an agent never seen is `OFFLINE`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPresenceResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listClientSessions: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["SessionStatus"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description An id from `meta.pagination` of a previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read the items after the cursor (`next`) or before it (`prev`). */
+                direction?: components["parameters"]["Direction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions, newest first, with `meta.pagination`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getClientSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listClientMessages: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description An id from `meta.pagination` of a previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read the items after the cursor (`next`) or before it (`prev`). */
+                direction?: components["parameters"]["Direction"];
+            };
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages, ascending by `created_at`, with `meta.pagination`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatMessageListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    sendClientMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored message. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatMessageResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listTickets: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description An id from `meta.pagination` of a previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read the items after the cursor (`next`) or before it (`prev`). */
+                direction?: components["parameters"]["Direction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tickets, newest first, with `meta.pagination`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description The new ticket; its message is its first reply. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket id. */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket id. */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description The ticket after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listTicketReplies: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description An id from `meta.pagination` of a previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read the items after the cursor (`next`) or before it (`prev`). */
+                direction?: components["parameters"]["Direction"];
+            };
+            header?: never;
+            path: {
+                /** @description The ticket id. */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of replies, ascending by `created_at`, with `meta.pagination`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketReplyListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createTicketReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket id. */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored reply. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketReplyResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                unread_only?: boolean;
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description An id from `meta.pagination` of a previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read the items after the cursor (`next`) or before it (`prev`). */
+                direction?: components["parameters"]["Direction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications, newest first, with `meta.pagination`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getUnreadNotificationCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unread count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    markNotificationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification, read. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    markAllNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many notifications this call marked read. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAllResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -24,15 +24,19 @@ export const ChatMessage = Type.Object({ "id": Type.String({"format":"uuid"}), "
 
 export const PresenceStatus = Type.Unsafe<"ONLINE" | "OFFLINE">({"type":"string","enum":["ONLINE","OFFLINE"]})
 
-export const AgentPresence = Type.Object({ "tenant_id": TenantId, "agent_id": UserId, "status": PresenceStatus, "updated_at": Rfc3339String }, {"additionalProperties":false})
+export const AgentPresence = Type.Object({ "tenant_id": TenantId, "agent_id": UserId, "status": PresenceStatus, "updated_at": Type.Union([Rfc3339String, Type.Null()], {"description":"The agent's last presence call; `null` for an agent who never made one."}), "online_until": Type.Union([Rfc3339String, Type.Null()], {"description":"When `ONLINE` lapses unless the agent sets a presence again; `null` when `OFFLINE`."}) }, {"additionalProperties":false})
 
 export const Tenant = Type.Object({ "id": TenantId, "name": Type.String(), "active": Type.Boolean(), "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
 
 export const Health = Type.Object({ "status": Type.Literal("ok") }, {"additionalProperties":false})
 
-export const StartSessionRequest = Type.Object({ "agent_id": Type.Optional(UserId) }, {"additionalProperties":false})
+export const TicketSubject = Type.String({"minLength":1,"maxLength":200,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"1 to 200 characters, not only white space, without NUL (U+0000)."})
 
-export const SendMessageRequest = Type.Object({ "message": Type.String({"minLength":1,"maxLength":10000,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"The text, 1 to 10,000 characters, not only white space, without NUL (U+0000)."}) }, {"additionalProperties":false})
+export const MessageText = Type.String({"minLength":1,"maxLength":10000,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"The text, 1 to 10,000 characters, not only white space, without NUL (U+0000)."})
+
+export const StartSessionRequest = Type.Object({ "agent_id": Type.Optional(UserId), "subject": Type.Optional(TicketSubject), "message": Type.Optional(MessageText) }, {"additionalProperties":false})
+
+export const SendMessageRequest = Type.Object({ "message": MessageText }, {"additionalProperties":false})
 
 export const SetPresenceRequest = Type.Object({ "status": PresenceStatus }, {"additionalProperties":false})
 
@@ -41,6 +45,26 @@ export const TenantName = Type.String({"minLength":1,"maxLength":200,"pattern":"
 export const CreateTenantRequest = Type.Object({ "name": TenantName, "active": Type.Optional(Type.Boolean({"default":true})) }, {"additionalProperties":false})
 
 export const UpdateTenantRequest = Type.Object({ "name": Type.Optional(TenantName), "active": Type.Optional(Type.Boolean()) }, {"minProperties":1,"additionalProperties":false})
+
+export const TicketStatus = Type.Unsafe<"OPEN" | "IN_PROGRESS" | "RESOLVED" | "CLOSED">({"type":"string","enum":["OPEN","IN_PROGRESS","RESOLVED","CLOSED"]})
+
+export const TicketSource = Type.Unsafe<"LIVECHAT_OFFLINE" | "DIRECT">({"type":"string","enum":["LIVECHAT_OFFLINE","DIRECT"],"description":"`LIVECHAT_OFFLINE`: opened when a session could not start because the agent was offline."})
+
+export const Ticket = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "status": TicketStatus, "source": TicketSource, "subject": Type.String(), "requester_id": UserId, "agent_id": Type.Union([UserId, Type.Null()], {"description":"The agent who was offline, for `LIVECHAT_OFFLINE` tickets."}), "assignee_id": Type.Union([UserId, Type.Null()]), "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
+
+export const TicketReply = Type.Object({ "id": Type.String({"format":"uuid"}), "ticket_id": Type.String({"format":"uuid"}), "author_id": UserId, "message": Type.String(), "created_at": Rfc3339String }, {"additionalProperties":false})
+
+export const NotificationType = Type.Unsafe<"CHAT_MESSAGE" | "TICKET_REPLY">({"type":"string","enum":["CHAT_MESSAGE","TICKET_REPLY"]})
+
+export const Notification = Type.Object({ "id": Type.String({"format":"uuid"}), "type": NotificationType, "text": Type.String({"description":"A short text: who wrote, and the start of what they wrote."}), "recipient_id": Type.Union([UserId, Type.Null()], {"description":"The user it is addressed to; `null` for the whole tenant."}), "session_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid","description":"For `CHAT_MESSAGE`: the session to open."}), "message_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid"}), "ticket_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid","description":"For `TICKET_REPLY`: the ticket to open."}), "reply_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid"}), "created_at": Rfc3339String, "read_at": Type.Union([Rfc3339String, Type.Null()], {"description":"When the caller read it; `null` while unread."}) }, {"additionalProperties":false})
+
+export const UnreadCount = Type.Object({ "unread": Type.Integer({"minimum":0}) }, {"additionalProperties":false})
+
+export const ReadAllResult = Type.Object({ "marked_read": Type.Integer({"minimum":0,"description":"How many notifications this call marked read."}) }, {"additionalProperties":false})
+
+export const CreateTicketRequest = Type.Object({ "subject": TicketSubject, "message": MessageText }, {"additionalProperties":false})
+
+export const UpdateTicketRequest = Type.Object({ "status": Type.Optional(TicketStatus), "assignee_id": Type.Optional(Type.Union([UserId, Type.Null()])) }, {"minProperties":1,"additionalProperties":false})
 
 export const ChatSessionResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": ChatSession, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
@@ -57,6 +81,22 @@ export const TenantResponse = Type.Object({ "success": Type.Literal(true), "mess
 export const TenantListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Tenant), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const HealthResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Health, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const TicketResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Ticket, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const TicketListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Ticket), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const TicketReplyResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": TicketReply, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const TicketReplyListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(TicketReply), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const NotificationResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Notification, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const NotificationListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Notification), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const UnreadCountResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": UnreadCount, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const ReadAllResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": ReadAllResult, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const operations = {
   setMyPresence: {
@@ -160,6 +200,159 @@ export const operations = {
       params: Type.Object({ "tenant_id": TenantId }),
       body: UpdateTenantRequest,
       response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  getAgentPresence: {
+    method: 'GET',
+    url: '/livechat/agents/:agent_id/presence',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "agent_id": UserId }),
+      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  listClientSessions: {
+    method: 'GET',
+    url: '/livechat/client/sessions',
+    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      querystring: Type.Object({ "status": Type.Optional(SessionStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  getClientSession: {
+    method: 'GET',
+    url: '/livechat/client/sessions/:id',
+    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  listClientMessages: {
+    method: 'GET',
+    url: '/livechat/client/sessions/:id/messages',
+    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  sendClientMessage: {
+    method: 'POST',
+    url: '/livechat/client/sessions/:id/messages',
+    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    bodyRequired: true,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      body: SendMessageRequest,
+      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  listTickets: {
+    method: 'GET',
+    url: '/tickets',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      querystring: Type.Object({ "status": Type.Optional(TicketStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      response: { 200: TicketListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  createTicket: {
+    method: 'POST',
+    url: '/tickets',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: true,
+    schema: {
+      body: CreateTicketRequest,
+      response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  getTicket: {
+    method: 'GET',
+    url: '/tickets/:id',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  updateTicket: {
+    method: 'PATCH',
+    url: '/tickets/:id',
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    bodyRequired: true,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      body: UpdateTicketRequest,
+      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  listTicketReplies: {
+    method: 'GET',
+    url: '/tickets/:id/replies',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      response: { 200: TicketReplyListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  createTicketReply: {
+    method: 'POST',
+    url: '/tickets/:id/replies',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: true,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      body: SendMessageRequest,
+      response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  listNotifications: {
+    method: 'GET',
+    url: '/notifications',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      querystring: Type.Object({ "unread_only": Type.Optional(Type.Boolean({"default":false})), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
+      response: { 200: NotificationListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  getUnreadNotificationCount: {
+    method: 'GET',
+    url: '/notifications/unread-count',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      response: { 200: UnreadCountResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  markNotificationRead: {
+    method: 'POST',
+    url: '/notifications/:id/read',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  markAllNotificationsRead: {
+    method: 'POST',
+    url: '/notifications/read-all',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    bodyRequired: false,
+    schema: {
+      response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
     },
   },
   getHealth: {

@@ -3,11 +3,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { corsOrigins, type Config } from './config.js'
 import { healthRoutes } from './modules/health/health-routes.js'
+import { clientRoutes } from './modules/livechat/client-routes.js'
 import { livechatRoutes } from './modules/livechat/livechat-routes.js'
 import { createLivechatService } from './modules/livechat/livechat-service.js'
+import { notificationRoutes } from './modules/notifications/notification-routes.js'
+import { createNotificationService } from './modules/notifications/notification-service.js'
 import { presenceRoutes } from './modules/presence/presence-routes.js'
 import { createPresenceService } from './modules/presence/presence-service.js'
 import { tenantRoutes } from './modules/tenants/tenant-routes.js'
+import { createTicketService } from './modules/tickets/ticket-service.js'
+import { ticketRoutes } from './modules/tickets/ticket-routes.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
@@ -48,9 +53,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     reply.header('x-request-id', request.id)
   })
 
-  const tenants = createTenantService(database.db)
-  const presence = createPresenceService(database.db)
-  const livechat = createLivechatService({ db: database.db, presence })
+  const { db } = database
+  const tenants = createTenantService(db)
+  const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
+  const notifications = createNotificationService(db)
+  const tickets = createTicketService({ db, notifications })
+  const livechat = createLivechatService({ db, presence, tickets, notifications })
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
@@ -63,7 +71,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...tenantRoutes(tenants),
     ...presenceRoutes(presence),
     ...livechatRoutes(livechat),
-    ...healthRoutes(database.db),
+    ...clientRoutes(livechat),
+    ...ticketRoutes(tickets),
+    ...notificationRoutes(notifications),
+    ...healthRoutes(db),
   } satisfies OperationHandlers
   registerOperations(app, handlers)
   await app.ready()

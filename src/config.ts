@@ -11,6 +11,8 @@ const ConfigSchema = Type.Object({
   JWT_PUBLIC_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PUBLIC KEY-----' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  /** Seconds an agent stays ONLINE after their last presence call. */
+  PRESENCE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

@@ -4,6 +4,13 @@ type Pagination = components['schemas']['Pagination']
 
 export type PageRequest<Cursor = string> = { limit: number; cursor?: Cursor; direction: 'next' | 'prev' }
 
+/** The page a list operation's query asks for, with the spec's defaults. */
+export const pageOf = <Cursor>(query: { limit?: number; cursor?: Cursor; direction?: 'next' | 'prev' }): PageRequest<Cursor> => ({
+  limit: query.limit ?? 50,
+  cursor: query.cursor,
+  direction: query.direction ?? 'next',
+})
+
 /**
  * Repositories read `limit + 1` rows in reading direction (after the cursor in list order for `next`,
  * before it in reverse order for `prev`); the extra row only tells whether more exist.

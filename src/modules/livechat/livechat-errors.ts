@@ -3,8 +3,11 @@ import { InvalidRequestError } from '../../platform/domain-errors.js'
 // Business-rule failures answer 400, as the seeds do, with the reason in `errors`.
 
 export class AgentOfflineError extends InvalidRequestError {
-  constructor(agentId: number) {
-    super('AGENT_OFFLINE', 'Agent is offline', { agent_id: [`Agent ${agentId} is offline in this tenant`] })
+  constructor(agentId: number, ticketId: string) {
+    super('AGENT_OFFLINE', 'Agent is offline', {
+      agent_id: [`Agent ${agentId} is offline in this tenant; the request was kept as a ticket`],
+      ticket_id: [ticketId],
+    })
   }
 }
 

@@ -1,18 +1,17 @@
+import type { FastifyRequest } from 'fastify'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
+import { pageOf } from '../../platform/pagination.js'
 import type { LivechatService } from './livechat-service.js'
 
-const pageOf = (query: { limit?: number; cursor?: string; direction?: 'next' | 'prev' }) => ({
-  limit: query.limit ?? 50,
-  cursor: query.cursor,
-  direction: query.direction ?? 'next',
-})
+const agent = (request: FastifyRequest) => ({ userId: request.principal.userId, asAgent: true })
 
+/** The seed's calls, for SUPPORT_AGENT. */
 export const livechatRoutes = (livechat: LivechatService) =>
   ({
     async startSession(request, reply) {
-      const agentId = request.body?.agent_id ?? request.principal.userId
-      const session = await livechat.startSession(request.tenantId, agentId)
+      const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
+      const session = await livechat.startSession(request.tenantId, agent(request), { agentId, subject, message })
       return reply.code(201).send(success(request, 'Session started', session))
     },
     async listSessions(request, reply) {
@@ -28,8 +27,7 @@ export const livechatRoutes = (livechat: LivechatService) =>
       return reply.code(200).send(success(request, 'Session closed', session))
     },
     async sendMessage(request, reply) {
-      const { tenantId, principal, params, body } = request
-      const message = await livechat.sendMessage(tenantId, params.id, principal.userId, body.message)
+      const message = await livechat.sendMessage(request.tenantId, request.params.id, agent(request), request.body.message)
       return reply.code(201).send(success(request, 'Message sent', message))
     },
     async listMessages(request, reply) {

@@ -2,35 +2,71 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
+import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
+import type { Actor, TicketService } from '../tickets/ticket-service.js'
 import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError } from './livechat-errors.js'
 import { messageRepository, type ChatMessage } from './message-repository.js'
 import { sessionRepository, type ChatSession, type SessionFilter } from './session-repository.js'
 
 export type LivechatService = ReturnType<typeof createLivechatService>
 
-type Dependencies = { db: Database; presence: Pick<PresenceService, 'statusOf'> }
+type Dependencies = {
+  db: Database
+  presence: Pick<PresenceService, 'effective'>
+  tickets: Pick<TicketService, 'openForOfflineAgent'>
+  notifications: Pick<NotificationService, 'chatMessageWritten'>
+}
 
-export function createLivechatService({ db, presence }: Dependencies) {
+export type StartSessionRequest = { agentId: number; subject?: string; message?: string }
+
+export function createLivechatService({ db, presence, tickets, notifications }: Dependencies) {
   async function existingSession(executor: Database, tenantId: number, sessionId: string): Promise<ChatSession> {
     const session = await sessionRepository.findById(executor, tenantId, sessionId)
     if (!session) throw new NotFoundError('Session')
     return session
   }
 
+  /** Within the caller's transaction: the message, and when an agent wrote it, its notification. */
+  async function addMessage(executor: Database, tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> {
+    const seq = await sessionRepository.claimNextMessageSeq(executor, tenantId, sessionId)
+    if (seq === undefined) {
+      await existingSession(executor, tenantId, sessionId)
+      throw new SessionClosedError()
+    }
+    const message = await messageRepository.insert(executor, { tenantId, id: uuidv7(), sessionId, seq, senderId: sender.userId, message: text })
+    if (sender.asAgent) {
+      await notifications.chatMessageWritten(executor, { tenantId, sessionId, messageId: message.id, authorId: sender.userId, text })
+    }
+    return message
+  }
+
   return {
-    /** Starts an OPEN session with `agentId`; the agent must be ONLINE and have no OPEN session here. */
-    startSession: (tenantId: number, agentId: number): Promise<ChatSession> =>
-      db.transaction(async (tx) => {
+    /**
+     * Starts an OPEN session with the agent. When the agent is offline, a ticket keeps the request, in the
+     * same transaction as that decision, and the 400 names it.
+     */
+    async startSession(tenantId: number, requester: Actor, request: StartSessionRequest): Promise<ChatSession> {
+      const { agentId } = request
+      const outcome = await db.transaction(async (tx) => {
         const open = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
         if (open) throw new ActiveSessionExistsError(open.id)
-        if ((await presence.statusOf(tenantId, agentId, tx)) !== 'ONLINE') throw new AgentOfflineError(agentId)
-        const started = await sessionRepository.insertOpen(tx, tenantId, uuidv7(), agentId)
-        if (started) return started
-        // A concurrent start won the unique index between our check and our insert.
-        const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
-        throw new ActiveSessionExistsError(winner?.id ?? 'unknown')
-      }),
+        if ((await presence.effective(tenantId, agentId, tx)).status !== 'ONLINE') {
+          return { offlineTicket: await tickets.openForOfflineAgent(tx, { tenantId, requester, ...request }) }
+        }
+        const session = await sessionRepository.insertOpen(tx, tenantId, uuidv7(), agentId)
+        if (!session) {
+          // A concurrent start won the unique index between our check and our insert.
+          const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
+          throw new ActiveSessionExistsError(winner?.id ?? 'unknown')
+        }
+        if (request.message !== undefined) await addMessage(tx, tenantId, session.id, requester, request.message)
+        return { session }
+      })
+      // Thrown after the commit, so the ticket stays.
+      if (outcome.offlineTicket) throw new AgentOfflineError(agentId, outcome.offlineTicket.id)
+      return outcome.session
+    },
 
     getSession: (tenantId: number, sessionId: string): Promise<ChatSession> => existingSession(db, tenantId, sessionId),
 
@@ -46,15 +82,8 @@ export function createLivechatService({ db, presence }: Dependencies) {
       return toPage(await sessionRepository.page(db, tenantId, filter, page), page, (session) => session.id)
     },
 
-    sendMessage: (tenantId: number, sessionId: string, senderId: number, text: string): Promise<ChatMessage> =>
-      db.transaction(async (tx) => {
-        const seq = await sessionRepository.claimNextMessageSeq(tx, tenantId, sessionId)
-        if (seq === undefined) {
-          await existingSession(tx, tenantId, sessionId)
-          throw new SessionClosedError()
-        }
-        return messageRepository.insert(tx, { tenantId, id: uuidv7(), sessionId, seq, senderId, message: text })
-      }),
+    sendMessage: (tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> =>
+      db.transaction((tx) => addMessage(tx, tenantId, sessionId, sender, text)),
 
     async listMessages(tenantId: number, sessionId: string, page: PageRequest) {
       await existingSession(db, tenantId, sessionId)

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, lt } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
+import { sequenceWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages } from './livechat-tables.js'
 
@@ -35,15 +36,13 @@ export const messageRepository = {
 
   /** `limit + 1` messages in reading direction by position, served by the (tenant, session, seq) index. */
   async page(db: Database, tenantId: number, sessionId: string, page: PageRequest<number>): Promise<ChatMessage[]> {
-    const forward = page.direction === 'next'
-    const beyondCursor =
-      page.cursor === undefined ? undefined : forward ? gt(chatMessages.seq, page.cursor) : lt(chatMessages.seq, page.cursor)
+    const window = sequenceWindow(chatMessages.seq, page)
     const rows = await db
       .select()
       .from(chatMessages)
-      .where(and(inSession(tenantId, sessionId), beyondCursor))
-      .orderBy(forward ? asc(chatMessages.seq) : desc(chatMessages.seq))
-      .limit(page.limit + 1)
+      .where(and(inSession(tenantId, sessionId), window.beyondCursor))
+      .orderBy(...window.order)
+      .limit(window.limit)
     return rows.map(toMessage)
   },
 }

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
+import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatSessions } from './livechat-tables.js'
 
@@ -68,27 +69,24 @@ export const sessionRepository = {
 
   /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */
   async page(db: Database, tenantId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
-    const forward = page.direction === 'next'
-    const conditions: (SQL | undefined)[] = [
-      eq(chatSessions.tenantId, tenantId),
-      filter.status && eq(chatSessions.status, filter.status),
-      filter.agentId === undefined ? undefined : eq(chatSessions.agentId, filter.agentId),
-    ]
-    if (page.cursor !== undefined) {
-      // Compared in SQL against the cursor row itself, so timestamps keep their microseconds.
-      const cursorRow = sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
-      const position = sql`(${chatSessions.createdAt}, ${chatSessions.id})`
-      conditions.push(forward ? sql`${position} < ${cursorRow}` : sql`${position} > ${cursorRow}`)
-    }
-    const order = forward
-      ? [desc(chatSessions.createdAt), desc(chatSessions.id)]
-      : [asc(chatSessions.createdAt), asc(chatSessions.id)]
+    const cursorRow =
+      page.cursor === undefined
+        ? undefined
+        : sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
+    const window = newestFirstWindow(chatSessions.createdAt, chatSessions.id, cursorRow, page)
     const rows = await db
       .select()
       .from(chatSessions)
-      .where(and(...conditions))
-      .orderBy(...order)
-      .limit(page.limit + 1)
+      .where(
+        and(
+          eq(chatSessions.tenantId, tenantId),
+          filter.status && eq(chatSessions.status, filter.status),
+          filter.agentId === undefined ? undefined : eq(chatSessions.agentId, filter.agentId),
+          window.beyondCursor,
+        ),
+      )
+      .orderBy(...window.order)
+      .limit(window.limit)
     return rows.map(toSession)
   },
 }

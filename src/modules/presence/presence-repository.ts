@@ -6,15 +6,28 @@ import { agentPresence } from './presence-table.js'
 export type AgentPresence = components['schemas']['AgentPresence']
 export type PresenceStatus = AgentPresence['status']
 
-const toPresence = (row: typeof agentPresence.$inferSelect): AgentPresence => ({
-  tenant_id: row.tenantId,
-  agent_id: row.agentId,
-  status: row.status,
-  updated_at: row.updatedAt.toISOString(),
-})
+type PresenceRow = typeof agentPresence.$inferSelect
+
+/**
+ * What a stored presence means now: ONLINE holds for `ttlSeconds` after the last presence call. `live` is
+ * decided by the database clock, the same clock that stamped `updated_at`.
+ */
+function toPresence(row: PresenceRow, live: boolean, ttlSeconds: number): AgentPresence {
+  const online = row.status === 'ONLINE' && live
+  return {
+    tenant_id: row.tenantId,
+    agent_id: row.agentId,
+    status: online ? 'ONLINE' : 'OFFLINE',
+    updated_at: row.updatedAt.toISOString(),
+    online_until: online ? new Date(row.updatedAt.getTime() + ttlSeconds * 1000).toISOString() : null,
+  }
+}
+
+const liveWithin = (ttlSeconds: number) =>
+  sql<boolean>`${agentPresence.updatedAt} > now() - make_interval(secs => ${ttlSeconds})`.mapWith(Boolean)
 
 export const presenceRepository = {
-  async upsert(db: Database, tenantId: number, agentId: number, status: PresenceStatus): Promise<AgentPresence> {
+  async upsert(db: Database, tenantId: number, agentId: number, status: PresenceStatus, ttlSeconds: number): Promise<AgentPresence> {
     const [row] = await db
       .insert(agentPresence)
       .values({ tenantId, agentId, status })
@@ -23,14 +36,14 @@ export const presenceRepository = {
         set: { status, updatedAt: sql`now()` },
       })
       .returning()
-    return toPresence(row)
+    return toPresence(row, true, ttlSeconds)
   },
 
-  async find(db: Database, tenantId: number, agentId: number): Promise<AgentPresence | undefined> {
-    const [row] = await db
-      .select()
+  async find(db: Database, tenantId: number, agentId: number, ttlSeconds: number): Promise<AgentPresence | undefined> {
+    const [found] = await db
+      .select({ row: agentPresence, live: liveWithin(ttlSeconds) })
       .from(agentPresence)
       .where(and(eq(agentPresence.tenantId, tenantId), eq(agentPresence.agentId, agentId)))
-    return row && toPresence(row)
+    return found && toPresence(found.row, found.live, ttlSeconds)
   },
 }

@@ -8,4 +8,8 @@ export const presenceRoutes = (presence: PresenceService) =>
       const updated = await presence.set(request.tenantId, request.principal.userId, request.body.status)
       return reply.code(200).send(success(request, `Presence set to ${updated.status}`, updated))
     },
-  }) satisfies OperationHandlers<'setMyPresence'>
+    async getAgentPresence(request, reply) {
+      const current = await presence.effective(request.tenantId, request.params.agent_id)
+      return reply.code(200).send(success(request, `Agent is ${current.status}`, current))
+    },
+  }) satisfies OperationHandlers<'setMyPresence' | 'getAgentPresence'>

@@ -3,14 +3,15 @@ import { presenceRepository, type AgentPresence, type PresenceStatus } from './p
 
 export type PresenceService = ReturnType<typeof createPresenceService>
 
-export function createPresenceService(db: Database) {
+export function createPresenceService(db: Database, ttlSeconds: number) {
   return {
     set: (tenantId: number, agentId: number, status: PresenceStatus): Promise<AgentPresence> =>
-      presenceRepository.upsert(db, tenantId, agentId, status),
+      presenceRepository.upsert(db, tenantId, agentId, status, ttlSeconds),
 
-    /** An agent who never set a presence is OFFLINE. Takes the caller's transaction. */
-    async statusOf(tenantId: number, agentId: number, executor: Database = db): Promise<PresenceStatus> {
-      return (await presenceRepository.find(executor, tenantId, agentId))?.status ?? 'OFFLINE'
+    /** The effective presence: an agent never seen, or silent for longer than the TTL, is OFFLINE. */
+    async effective(tenantId: number, agentId: number, executor: Database = db): Promise<AgentPresence> {
+      const found = await presenceRepository.find(executor, tenantId, agentId, ttlSeconds)
+      return found ?? { tenant_id: tenantId, agent_id: agentId, status: 'OFFLINE', updated_at: null, online_until: null }
     },
   }
 }

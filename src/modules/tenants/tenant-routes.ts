@@ -1,5 +1,6 @@
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
+import { pageOf } from '../../platform/pagination.js'
 import type { TenantService } from './tenant-service.js'
 
 export const tenantRoutes = (tenants: TenantService) =>
@@ -12,8 +13,7 @@ export const tenantRoutes = (tenants: TenantService) =>
       return reply.code(200).send(success(request, 'Tenant updated', tenant))
     },
     async listTenants(request, reply) {
-      const { limit = 50, cursor, direction = 'next' } = request.query
-      const page = await tenants.list({ limit, cursor, direction })
+      const page = await tenants.list(pageOf(request.query))
       return reply.code(200).send(success(request, 'Tenants', page.items, page.pagination))
     },
   }) satisfies OperationHandlers<'createTenant' | 'updateTenant' | 'listTenants'>

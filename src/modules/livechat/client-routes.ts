@@ -1,0 +1,25 @@
+import { success } from '../../platform/envelope.js'
+import type { OperationHandlers } from '../../platform/operations.js'
+import { pageOf } from '../../platform/pagination.js'
+import type { LivechatService } from './livechat-service.js'
+
+/** The tenant's side of the chat, for TENANT_USER: the same sessions and messages; their messages notify no one. */
+export const clientRoutes = (livechat: LivechatService) =>
+  ({
+    async listClientSessions(request, reply) {
+      const page = await livechat.listSessions(request.tenantId, { status: request.query.status }, pageOf(request.query))
+      return reply.code(200).send(success(request, 'Sessions', page.items, page.pagination))
+    },
+    async getClientSession(request, reply) {
+      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id)))
+    },
+    async sendClientMessage(request, reply) {
+      const sender = { userId: request.principal.userId, asAgent: false }
+      const message = await livechat.sendMessage(request.tenantId, request.params.id, sender, request.body.message)
+      return reply.code(201).send(success(request, 'Message sent', message))
+    },
+    async listClientMessages(request, reply) {
+      const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
+      return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
+    },
+  }) satisfies OperationHandlers<'listClientSessions' | 'getClientSession' | 'sendClientMessage' | 'listClientMessages'>

@@ -1,0 +1,78 @@
+import { v7 as uuidv7 } from 'uuid'
+import type { Database } from '../../platform/database.js'
+import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
+import { toPage, type PageRequest } from '../../platform/pagination.js'
+import { notificationRepository, type Notification } from './notification-repository.js'
+
+export type NotificationService = ReturnType<typeof createNotificationService>
+
+const excerptLength = 120
+
+/** "Agent 7: Halo, ada yang…": who wrote, and the start of what they wrote, on one line. */
+function excerpt(authorId: number, text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  const cut = [...line].length > excerptLength ? `${[...line].slice(0, excerptLength - 1).join('')}…` : line
+  return `Agent ${authorId}: ${cut}`
+}
+
+type ChatMessageWritten = { tenantId: number; sessionId: string; messageId: string; authorId: number; text: string }
+type TicketReplyWritten = {
+  tenantId: number
+  ticketId: string
+  replyId: string
+  authorId: number
+  text: string
+  /** The user to notify, or `null` for the whole tenant. */
+  recipientId: number | null
+}
+
+export function createNotificationService(db: Database) {
+  return {
+    /** Takes the transaction that writes the message, so neither exists without the other. */
+    chatMessageWritten: (executor: Database, written: ChatMessageWritten): Promise<void> =>
+      notificationRepository.insert(executor, {
+        tenantId: written.tenantId,
+        id: uuidv7(),
+        type: 'CHAT_MESSAGE',
+        recipientId: null,
+        authorId: written.authorId,
+        text: excerpt(written.authorId, written.text),
+        sessionId: written.sessionId,
+        messageId: written.messageId,
+      }),
+
+    /** Takes the transaction that writes the reply, so neither exists without the other. */
+    ticketReplyWritten: (executor: Database, written: TicketReplyWritten): Promise<void> =>
+      notificationRepository.insert(executor, {
+        tenantId: written.tenantId,
+        id: uuidv7(),
+        type: 'TICKET_REPLY',
+        recipientId: written.recipientId,
+        authorId: written.authorId,
+        text: excerpt(written.authorId, written.text),
+        ticketId: written.ticketId,
+        replyId: written.replyId,
+      }),
+
+    async list(tenantId: number, userId: number, unreadOnly: boolean, page: PageRequest) {
+      const reader = { tenantId, userId }
+      if (page.cursor !== undefined && !(await notificationRepository.findVisible(db, reader, page.cursor))) {
+        throw new InvalidCursorError()
+      }
+      return toPage(await notificationRepository.page(db, reader, unreadOnly, page), page, (item) => item.id)
+    },
+
+    unreadCount: (tenantId: number, userId: number): Promise<number> => notificationRepository.unreadCount(db, { tenantId, userId }),
+
+    /** Another user's notification does not exist for the caller (404), like another tenant's. */
+    markRead: (tenantId: number, userId: number, id: string): Promise<Notification> =>
+      db.transaction(async (tx) => {
+        const reader = { tenantId, userId }
+        if (!(await notificationRepository.findVisible(tx, reader, id))) throw new NotFoundError('Notification')
+        await notificationRepository.markRead(tx, reader, id)
+        return (await notificationRepository.findVisible(tx, reader, id))!
+      }),
+
+    markAllRead: (tenantId: number, userId: number): Promise<number> => notificationRepository.markAllRead(db, { tenantId, userId }),
+  }
+}

@@ -1,0 +1,17 @@
+import { InvalidRequestError } from '../../platform/domain-errors.js'
+import type { TicketStatus } from './ticket-repository.js'
+
+export class TicketTransitionError extends InvalidRequestError {
+  constructor(from: TicketStatus, to: TicketStatus, allowed: readonly TicketStatus[]) {
+    const options = allowed.length > 0 ? `it can move to ${allowed.join(' or ')}` : 'it can move nowhere'
+    super('TICKET_TRANSITION_INVALID', 'Invalid status change', {
+      status: [`A ${from} ticket cannot move to ${to}; ${options}`],
+    })
+  }
+}
+
+export class TicketClosedError extends InvalidRequestError {
+  constructor() {
+    super('TICKET_CLOSED', 'Ticket is closed', { id: ['The ticket is closed and takes no more replies'] })
+  }
+}

@@ -1,0 +1,108 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { components } from '../../../generated/openapi.js'
+import type { Database } from '../../platform/database.js'
+import { newestFirstWindow } from '../../platform/keyset.js'
+import type { PageRequest } from '../../platform/pagination.js'
+import { tickets } from './ticket-tables.js'
+
+export type Ticket = components['schemas']['Ticket']
+export type TicketStatus = Ticket['status']
+export type TicketRecord = Ticket & { requesterRole: (typeof tickets.$inferSelect)['requesterRole'] }
+export type NewTicket = Pick<typeof tickets.$inferInsert, 'tenantId' | 'id' | 'source' | 'subject' | 'requesterId' | 'requesterRole' | 'agentId'>
+
+const toTicket = (row: typeof tickets.$inferSelect): TicketRecord => ({
+  id: row.id,
+  tenant_id: row.tenantId,
+  status: row.status,
+  source: row.source,
+  subject: row.subject,
+  requester_id: row.requesterId,
+  agent_id: row.agentId,
+  assignee_id: row.assigneeId,
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+  requesterRole: row.requesterRole,
+})
+
+const inTenant = (tenantId: number, id: string) => and(eq(tickets.tenantId, tenantId), eq(tickets.id, id))
+const liveOffline = (tenantId: number, agentId: number) =>
+  and(
+    eq(tickets.tenantId, tenantId),
+    eq(tickets.agentId, agentId),
+    eq(tickets.source, 'LIVECHAT_OFFLINE'),
+    inArray(tickets.status, ['OPEN', 'IN_PROGRESS']),
+  )
+
+export const ticketRepository = {
+  async insert(db: Database, values: NewTicket): Promise<TicketRecord> {
+    const [row] = await db.insert(tickets).values({ ...values, status: 'OPEN' }).returning()
+    return toTicket(row)
+  },
+
+  /** Inserts an offline ticket, or nothing when one is live for this agent (then `undefined`). */
+  async insertOfflineUnlessLive(db: Database, values: NewTicket): Promise<TicketRecord | undefined> {
+    const [row] = await db
+      .insert(tickets)
+      .values({ ...values, status: 'OPEN' })
+      .onConflictDoNothing({
+        target: [tickets.tenantId, tickets.agentId],
+        where: sql`source = 'LIVECHAT_OFFLINE' and status in ('OPEN', 'IN_PROGRESS')`,
+      })
+      .returning()
+    return row && toTicket(row)
+  },
+
+  async findLiveOffline(db: Database, tenantId: number, agentId: number): Promise<TicketRecord | undefined> {
+    const [row] = await db.select().from(tickets).where(liveOffline(tenantId, agentId))
+    return row && toTicket(row)
+  },
+
+  async findById(db: Database, tenantId: number, id: string): Promise<TicketRecord | undefined> {
+    const [row] = await db.select().from(tickets).where(inTenant(tenantId, id))
+    return row && toTicket(row)
+  },
+
+  /** Reads the ticket and holds its row lock until the caller's transaction ends. */
+  async lock(db: Database, tenantId: number, id: string): Promise<TicketRecord | undefined> {
+    const [row] = await db.select().from(tickets).where(inTenant(tenantId, id)).for('update')
+    return row && toTicket(row)
+  },
+
+  async update(
+    db: Database,
+    tenantId: number,
+    id: string,
+    changes: { status?: TicketStatus; assigneeId?: number | null },
+  ): Promise<TicketRecord> {
+    const [row] = await db
+      .update(tickets)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(inTenant(tenantId, id))
+      .returning()
+    return toTicket(row)
+  },
+
+  /** Numbers the next reply of a ticket that is not CLOSED, holding its row lock; `undefined` otherwise. */
+  async claimNextReplySeq(db: Database, tenantId: number, id: string): Promise<number | undefined> {
+    const [row] = await db
+      .update(tickets)
+      .set({ lastReplySeq: sql`${tickets.lastReplySeq} + 1`, updatedAt: sql`clock_timestamp()` })
+      .where(and(inTenant(tenantId, id), sql`${tickets.status} <> 'CLOSED'`))
+      .returning({ seq: tickets.lastReplySeq })
+    return row?.seq
+  },
+
+  /** `limit + 1` tickets in reading direction, newest first; the cursor is a ticket id known to exist. */
+  async page(db: Database, tenantId: number, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
+    const cursorRow =
+      page.cursor === undefined ? undefined : sql`(select created_at, id from tickets where tenant_id = ${tenantId} and id = ${page.cursor})`
+    const window = newestFirstWindow(tickets.createdAt, tickets.id, cursorRow, page)
+    const rows = await db
+      .select()
+      .from(tickets)
+      .where(and(eq(tickets.tenantId, tenantId), status && eq(tickets.status, status), window.beyondCursor))
+      .orderBy(...window.order)
+      .limit(window.limit)
+    return rows.map(toTicket)
+  },
+}
