@@ -392,6 +392,12 @@ export interface components {
         /** @description A user id, as in the token's `sub` claim. */
         UserId: number;
         TenantId: number;
+        /**
+         * @description Lists numbered within their parent (messages, ticket replies) never skip or repeat an item while
+         *     others are added. Newest-first lists (sessions, tickets, notifications) follow creation time: an
+         *     item whose creation commits while you page can land behind a page already read, so to catch up
+         *     read again from the start.
+         */
         Pagination: {
             /**
              * @description The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`
@@ -943,6 +949,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1529,6 +1537,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1553,6 +1563,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };

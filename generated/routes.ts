@@ -8,7 +8,7 @@ export const UserId = Type.Integer({"minimum":1,"maximum":2147483647,"descriptio
 
 export const TenantId = Type.Integer({"minimum":1,"maximum":2147483647})
 
-export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`\nis false, so a client can poll for items that arrive later. On an empty page read forward, the cursor\npassed in; absent on an empty page read with `direction=prev` (the page after it is the first page).\n"})), "prev_cursor": Type.Optional(Type.String({"description":"The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.\nOn an empty page read with `direction=prev`, the cursor passed in; absent on an empty page read\nforward (the page before it is the latest page: `direction=prev` without a cursor).\n"})), "has_next": Type.Boolean({"description":"Whether items exist after this page now."}), "has_prev": Type.Boolean({"description":"Whether items exist before this page now."}), "limit": Type.Integer({"description":"The page size used."}) }, {"additionalProperties":false})
+export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String({"description":"The id of the last item of the page: pass it as `cursor` to read on. It is given even when `has_next`\nis false, so a client can poll for items that arrive later. On an empty page read forward, the cursor\npassed in; absent on an empty page read with `direction=prev` (the page after it is the first page).\n"})), "prev_cursor": Type.Optional(Type.String({"description":"The id of the first item of the page: pass it as `cursor` with `direction=prev` to read back.\nOn an empty page read with `direction=prev`, the cursor passed in; absent on an empty page read\nforward (the page before it is the latest page: `direction=prev` without a cursor).\n"})), "has_next": Type.Boolean({"description":"Whether items exist after this page now."}), "has_prev": Type.Boolean({"description":"Whether items exist before this page now."}), "limit": Type.Integer({"description":"The page size used."}) }, {"description":"Lists numbered within their parent (messages, ticket replies) never skip or repeat an item while\nothers are added. Newest-first lists (sessions, tickets, notifications) follow creation time: an\nitem whose creation commits while you page can land behind a page already read, so to catch up\nread again from the start.\n","additionalProperties":false})
 
 export const Meta = Type.Object({ "request_id": Type.String(), "timestamp": Rfc3339String, "pagination": Type.Optional(Pagination) }, {"additionalProperties":false})
 
@@ -146,7 +146,7 @@ export const operations = {
     bodyRequired: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listMessages: {
@@ -343,7 +343,7 @@ export const operations = {
     bodyRequired: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   markAllNotificationsRead: {
@@ -352,7 +352,7 @@ export const operations = {
     security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
     bodyRequired: false,
     schema: {
-      response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   getHealth: {

@@ -20,7 +20,7 @@ import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
 import { registerDocs } from './plugins/docs.js'
-import { registerErrorHandler } from './plugins/error-handler.js'
+import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { registerValidation } from './plugins/validation.js'
 
@@ -39,6 +39,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.LOG_LEVEL },
     requestIdHeader: false,
+    frameworkErrors: answerFrameworkError,
     // An incoming X-Request-ID is honoured when it is safe to log; otherwise one is made.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id']

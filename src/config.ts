@@ -26,6 +26,8 @@ export type Config = Readonly<Static<typeof ConfigSchema>>
 
 export class ConfigError extends Error {}
 
+const loopbackHosts = ['127.0.0.1', 'localhost', '::1']
+
 export function loadConfig(environment: Record<string, string | undefined>): Config {
   const known = Object.keys(ConfigSchema.properties)
   // An empty variable means "not set", as shells and .env files commonly write it.
@@ -41,6 +43,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   }
   if (isDevelopmentMode(config) && config.NODE_ENV === 'production') {
     throw new ConfigError('Invalid environment: NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY')
+  }
+  // Anyone can mint tokens with the public development secret, so it never listens beyond this machine.
+  if (isDevelopmentMode(config) && !loopbackHosts.includes(config.HOST)) {
+    throw new ConfigError(`Invalid environment: HOST=${config.HOST} needs JWT_SECRET or JWT_PUBLIC_KEY (development mode listens on loopback only)`)
   }
   return Object.freeze(config)
 }

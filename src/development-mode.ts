@@ -3,9 +3,9 @@ import type { Config } from './config.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
 import { createTokenSigner } from './platform/tokens.js'
 
-export const demoTenantName = 'Demo tenant'
-export const demoAgentId = 1
-export const demoAdminId = 1000
+const demoTenantName = 'Demo tenant'
+const demoAgentId = 1
+const demoAdminId = 1000
 
 /** Without JWT settings: make sure a demo tenant exists and print tokens ready to paste. */
 export async function announceDevelopmentMode(app: FastifyInstance, config: Config, address: string): Promise<void> {

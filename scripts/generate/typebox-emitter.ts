@@ -54,14 +54,23 @@ function emitOptions(schema: JsonSchema): string {
 const withOptions = (call: string, args: string, options: string) =>
   `${call}(${[args, options].filter(Boolean).join(', ')})`
 
+// Beside a $ref, OpenAPI 3.1 allows annotations; anything else would change the schema and is refused.
+const annotationKeywords = new Set(['$ref', 'description', 'summary', 'title', 'example', 'examples', 'deprecated'])
+
 export function emitSchema(schema: JsonSchema): string {
-  if (typeof schema.$ref === 'string') return referencedName(schema.$ref, 'schemas')
+  if (typeof schema.$ref === 'string') {
+    const extra = Object.keys(schema).filter((keyword) => !annotationKeywords.has(keyword))
+    if (extra.length > 0) throw new Error(`Unsupported keywords beside $ref ${schema.$ref}: ${extra.join(', ')}`)
+    return referencedName(schema.$ref, 'schemas')
+  }
   if ('const' in schema) return withOptions('Type.Literal', JSON.stringify(schema.const), emitOptions(schema))
   if (Array.isArray(schema.enum)) {
     // Kept as a JSON Schema `enum` (not a union of literals) so a bad value gets one clear error.
     const union = schema.enum.map((value) => JSON.stringify(value)).join(' | ')
     return `Type.Unsafe<${union}>(${JSON.stringify({ type: schema.type, enum: schema.enum, ...optionsOf(schema) })})`
   }
+  // TypeBox has no oneOf; a union (anyOf) means the same as long as the branches are disjoint, as the
+  // spec's `X or null` ones are.
   const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
   if (variants) return withOptions('Type.Union', `[${variants.map(emitSchema).join(', ')}]`, emitOptions(schema))
   if (Array.isArray(schema.type)) {
@@ -93,7 +102,8 @@ function emitObject(schema: JsonSchema): string {
     properties?: Record<string, JsonSchema>
     additionalProperties?: boolean | JsonSchema
   }
-  if (!properties && typeof additionalProperties === 'object') {
+  if (typeof additionalProperties === 'object') {
+    if (properties) throw new Error(`Unsupported: properties together with an additionalProperties schema`)
     return withOptions('Type.Record', `Type.String(), ${emitSchema(additionalProperties)}`, emitOptions(schema))
   }
   const required = new Set((schema.required as string[] | undefined) ?? [])
@@ -160,6 +170,10 @@ export function emitOperations(document: OpenApiDocument): string {
       const parameters = (operation.parameters ?? []).map((parameter) =>
         isReference(parameter) ? components.parameters![referencedName(parameter.$ref, 'parameters')] : parameter,
       )
+      const unsupported = parameters.filter((parameter) => parameter.in !== 'path' && parameter.in !== 'query')
+      if (unsupported.length > 0) {
+        throw new Error(`${operation.operationId}: ${unsupported[0].in} parameters are not supported (declare headers as security schemes)`)
+      }
       const schemaParts: string[] = []
       const params = emitParameters(parameters, 'path')
       const querystring = emitParameters(parameters, 'query')

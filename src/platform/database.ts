@@ -28,10 +28,9 @@ export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
  */
 export async function openDatabase(location: DatabaseLocation): Promise<DatabaseConnection> {
   if (location.DATABASE_URL) {
+    await migrateOnce(location.DATABASE_URL)
     const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
-    const db = drizzlePostgres({ client })
-    await migratePostgres(db, { migrationsFolder })
-    return { db, driver: 'postgres', close: () => client.end({ timeout: 5 }) }
+    return { db: drizzlePostgres({ client }), driver: 'postgres', close: () => client.end({ timeout: 5 }) }
   }
   if (!location.DATA_DIR.startsWith('memory://')) await mkdir(location.DATA_DIR, { recursive: true })
   const client = new PGlite(location.DATA_DIR)
@@ -42,6 +41,21 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 }
 
 /** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */
+// Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.
+const migrationLockKey = 7_135_470_211
+
+/** Applies the migrations through a one-connection client holding a session advisory lock. */
+async function migrateOnce(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await client`select pg_advisory_lock(${migrationLockKey})`
+    await migratePostgres(drizzlePostgres({ client }), { migrationsFolder })
+  } finally {
+    // Ending the session releases the lock, also when a migration failed.
+    await client.end({ timeout: 5 })
+  }
+}
+
 export async function databaseAnswers(db: Database, timeoutMs = 2000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
@@ -56,7 +70,7 @@ export async function databaseAnswers(db: Database, timeoutMs = 2000): Promise<b
   }
 }
 
-/** Drizzle wraps driver errors; both drivers put the SQLSTATE on the original. */
+/** Drizzle wraps driver errors; both drivers put the SQLSTATE and the constraint on the original. */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const cause = (error as { cause?: { code?: string; constraint?: string; constraint_name?: string } }).cause
   return cause?.code === '23505' && (cause.constraint ?? cause.constraint_name) === constraint

@@ -1,4 +1,5 @@
 import { createSigner, createVerifier } from 'fast-jwt'
+import { UserId } from '../../generated/routes.js'
 import { isDevelopmentMode, type Config } from '../config.js'
 
 /** Signs and verifies tokens only when no JWT settings are given; `npm start` says so loudly. */
@@ -6,7 +7,7 @@ export const developmentJwtSecret = 'livechat-development-secret-never-use-in-pr
 
 export type Principal = { userId: number; roles: string[]; tenantIds: number[] }
 
-const maxId = 2147483647
+const maxId = UserId.maximum ?? Number.MAX_SAFE_INTEGER
 
 function positiveId(value: unknown): number | undefined {
   const number = typeof value === 'string' && /^[1-9][0-9]*$/.test(value) ? Number(value) : value
@@ -34,7 +35,8 @@ function principalFromClaims(claims: Record<string, unknown>): Principal {
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
     throw new Error('claim "roles" must be an array of strings')
   }
-  const tenantIds = Array.isArray(tenants) ? tenants.map(positiveId) : [undefined]
+  // A token without the claim acts for no tenant (an identity provider's admin tokens often lack it).
+  const tenantIds = tenants === undefined ? [] : Array.isArray(tenants) ? tenants.map(positiveId) : [undefined]
   if (tenantIds.some((id) => id === undefined)) throw new Error('claim "tenants" must be an array of tenant ids')
   return { userId, roles, tenantIds: tenantIds as number[] }
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { TenantId } from '../../generated/routes.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../platform/domain-errors.js'
 import type { Principal } from '../platform/tokens.js'
 
@@ -18,7 +19,7 @@ export type AuthenticationDependencies = {
 // The auth scheme name is case-insensitive (RFC 9110 §11.1).
 const bearerPattern = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i
 const tenantHeaderPattern = /^[1-9][0-9]{0,9}$/
-const maxTenantId = 2147483647
+const maxTenantId = TenantId.maximum ?? Number.MAX_SAFE_INTEGER
 
 /**
  * Checks, in the order the contract lists them: token (401), X-Tenant-ID (400), tenant (403), role (403).

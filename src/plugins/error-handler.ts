@@ -1,9 +1,10 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { MessageText } from '../../generated/routes.js'
 import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
 
-// The spec's pattern for free text (messages, names): not blank, no NUL, which PostgreSQL cannot store.
-const visibleTextPattern = '^(?=[\\s\\S]*\\S)[^\\u0000]*$'
+// The spec's pattern for free text (messages, names): not blank, and no NUL, which PostgreSQL cannot store.
+const visibleTextPattern = MessageText.pattern
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number]
 
@@ -58,4 +59,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(failure(request, 'Route not found', { _: [`No route ${request.method} ${request.url}`] })),
   )
+}
+
+/** Failures before routing (a malformed URL) answer in the envelope too. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(failure(request, 'Invalid request', { _: [error.message] }))
 }

@@ -3,6 +3,14 @@ import addFormats from 'ajv-formats'
 import type { FastifyInstance } from 'fastify'
 import { InvalidRequestError } from '../platform/domain-errors.js'
 
+// ajv-formats also takes "urn:uuid:…", which PostgreSQL's uuid type refuses; ids are the plain form.
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function createAjv(coerceTypes: false | 'array') {
+  const ajv = addFormats.default(new Ajv.default({ allErrors: true, useDefaults: true, strict: false, coerceTypes, removeAdditional: false }))
+  return ajv.addFormat('uuid', uuidPattern)
+}
+
 /** The path of the first string holding a lone UTF-16 surrogate, which the database would store as U+FFFD. */
 function malformedTextPath(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return value.isWellFormed() ? undefined : path
@@ -20,16 +28,21 @@ function malformedTextPath(value: unknown, path: string): string | undefined {
  * schema's types, as they can only arrive as text.
  */
 export function registerValidation(app: FastifyInstance): void {
-  const shared = { allErrors: true, useDefaults: true, strict: false } as const
-  const bodyValidator = addFormats.default(new Ajv.default({ ...shared, coerceTypes: false, removeAdditional: false }))
-  const textValidator = addFormats.default(new Ajv.default({ ...shared, coerceTypes: 'array', removeAdditional: false }))
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyValidator : textValidator).compile(schema),
-  )
-  // A request body may be optional in the spec (starting a session takes `{}` as well as nothing).
+  const bodyValidator = createAjv(false)
+  const textValidator = createAjv('array')
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyValidator : textValidator).compile(schema))
+
   app.addHook('preValidation', async (request) => {
-    if (request.body === undefined && request.routeOptions.config.bodyRequired === false) request.body = {}
-    // Text is stored exactly as sent or refused, never silently altered.
+    const { schema, config } = request.routeOptions
+    if (!request.is404 && !schema?.body && request.body !== undefined) {
+      throw new InvalidRequestError('BODY_NOT_EXPECTED', 'Invalid body', { body: ['This operation takes no body'] })
+    }
+    // A request body may be optional in the spec (starting a session takes `{}` as well as nothing).
+    if (request.body === undefined && config.bodyRequired === false && schema?.body) request.body = {}
+  })
+
+  // After validation, so the body's shape is the schema's (no unbounded nesting to walk).
+  app.addHook('preHandler', async (request) => {
     const malformed = malformedTextPath(request.body, '')
     if (malformed !== undefined) {
       throw new InvalidRequestError('MALFORMED_TEXT', 'Invalid body', {

@@ -153,7 +153,7 @@ onEachDatabase(t, async (t, context) => {
   })
 
   t.test('401: tenants holds something that is not a tenant id', async (t) => {
-    for (const tenants of [undefined, tenantId, String(tenantId), [tenantId, 'abc'], [tenantId, 0], [tenantId, -1], [1.5], [null], [2147483648]]) {
+    for (const tenants of [tenantId, String(tenantId), [tenantId, 'abc'], [tenantId, 0], [tenantId, -1], [1.5], [null], [2147483648]]) {
       const response = await presence(t, context, withTenant(sign(claims({ tenants }))))
       t.equal(response.statusCode, 401, `tenants ${JSON.stringify(tenants)}`)
       t.same(response.json().errors, { authorization: ['The token is invalid or expired'] })

@@ -12,7 +12,7 @@ export class AgentOfflineError extends InvalidRequestError {
 }
 
 export class ActiveSessionExistsError extends InvalidRequestError {
-  constructor(readonly existingSessionId: string) {
+  constructor(existingSessionId: string) {
     super('ACTIVE_SESSION_EXISTS', 'Active session exists', {
       agent_id: ['The agent already has an open session with this tenant'],
       existing_session_id: [existingSessionId],

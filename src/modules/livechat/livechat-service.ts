@@ -28,17 +28,24 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
   }
 
   /** Within the caller's transaction: the message, and when an agent wrote it, its notification. */
-  async function addMessage(executor: Database, tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> {
-    const seq = await sessionRepository.claimNextMessageSeq(executor, tenantId, sessionId)
-    if (seq === undefined) {
+  async function addMessage(executor: Database, tenantId: number, sessionId: string, sender: Actor, text: string) {
+    const claimed = await sessionRepository.claimNextMessageSeq(executor, tenantId, sessionId)
+    if (!claimed) {
       await existingSession(executor, tenantId, sessionId)
       throw new SessionClosedError()
     }
-    const message = await messageRepository.insert(executor, { tenantId, id: uuidv7(), sessionId, seq, senderId: sender.userId, message: text })
+    const message = await messageRepository.insert(executor, {
+      tenantId,
+      id: uuidv7(),
+      sessionId,
+      seq: claimed.seq,
+      senderId: sender.userId,
+      message: text,
+    })
     if (sender.asAgent) {
       await notifications.chatMessageWritten(executor, { tenantId, sessionId, messageId: message.id, authorId: sender.userId, text })
     }
-    return message
+    return { message, session: claimed.session }
   }
 
   return {
@@ -60,8 +67,8 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
           const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
           throw new ActiveSessionExistsError(winner?.id ?? 'unknown')
         }
-        if (request.message !== undefined) await addMessage(tx, tenantId, session.id, requester, request.message)
-        return { session }
+        if (request.message === undefined) return { session }
+        return { session: (await addMessage(tx, tenantId, session.id, requester, request.message)).session }
       })
       // Thrown after the commit, so the ticket stays.
       if (outcome.offlineTicket) throw new AgentOfflineError(agentId, outcome.offlineTicket.id)
@@ -83,7 +90,7 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
     },
 
     sendMessage: (tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> =>
-      db.transaction((tx) => addMessage(tx, tenantId, sessionId, sender, text)),
+      db.transaction(async (tx) => (await addMessage(tx, tenantId, sessionId, sender, text)).message),
 
     async listMessages(tenantId: number, sessionId: string, page: PageRequest) {
       await existingSession(db, tenantId, sessionId)

@@ -55,16 +55,17 @@ export const sessionRepository = {
 
   /**
    * Numbers the next message of an OPEN session and holds the session's row lock until the caller's
-   * transaction ends, so messages commit in the order they are numbered. `undefined` when the session
-   * is missing or closed (closing takes the same lock, so no message slips in after a close).
+   * transaction ends, so messages commit in the order they are numbered. Returns the session as it is
+   * after that, or `undefined` when it is missing or closed (closing takes the same lock, so no message
+   * slips in after a close).
    */
-  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<number | undefined> {
+  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<{ seq: number; session: ChatSession } | undefined> {
     const [row] = await db
       .update(chatSessions)
       .set({ lastMessageSeq: sql`${chatSessions.lastMessageSeq} + 1`, updatedAt: sql`clock_timestamp()` })
       .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
-      .returning({ seq: chatSessions.lastMessageSeq })
-    return row?.seq
+      .returning()
+    return row && { seq: row.lastMessageSeq, session: toSession(row) }
   },
 
   /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */

@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/database.js'
-import { NotFoundError } from '../../platform/domain-errors.js'
+import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import { tenantRepository, type Tenant } from './tenant-repository.js'
 
@@ -17,6 +17,7 @@ export function createTenantService(db: Database) {
     },
 
     async list(page: PageRequest<number>) {
+      if (page.cursor !== undefined && !(await tenantRepository.findById(db, page.cursor))) throw new InvalidCursorError()
       return toPage(await tenantRepository.page(db, page), page, (tenant) => String(tenant.id))
     },
 

@@ -15,3 +15,12 @@ export class TicketClosedError extends InvalidRequestError {
     super('TICKET_CLOSED', 'Ticket is closed', { id: ['The ticket is closed and takes no more replies'] })
   }
 }
+
+export class LiveOfflineTicketExistsError extends InvalidRequestError {
+  constructor(liveTicketId: string) {
+    super('LIVE_OFFLINE_TICKET_EXISTS', 'Another ticket is live', {
+      status: ['A newer offline ticket for this agent is live; work on that one instead'],
+      live_ticket_id: [liveTicketId],
+    })
+  }
+}

@@ -82,14 +82,22 @@ export const ticketRepository = {
     return toTicket(row)
   },
 
-  /** Numbers the next reply of a ticket that is not CLOSED, holding its row lock; `undefined` otherwise. */
-  async claimNextReplySeq(db: Database, tenantId: number, id: string): Promise<number | undefined> {
+  /**
+   * Numbers the next reply of a ticket in one of `statuses`, holding its row lock until the caller's
+   * transaction ends; the ticket as it is after that, or `undefined` when it is in another status.
+   */
+  async claimNextReplySeq(
+    db: Database,
+    tenantId: number,
+    id: string,
+    statuses: readonly TicketStatus[],
+  ): Promise<{ seq: number; ticket: TicketRecord } | undefined> {
     const [row] = await db
       .update(tickets)
       .set({ lastReplySeq: sql`${tickets.lastReplySeq} + 1`, updatedAt: sql`clock_timestamp()` })
-      .where(and(inTenant(tenantId, id), sql`${tickets.status} <> 'CLOSED'`))
-      .returning({ seq: tickets.lastReplySeq })
-    return row?.seq
+      .where(and(inTenant(tenantId, id), inArray(tickets.status, [...statuses])))
+      .returning()
+    return row && { seq: row.lastReplySeq, ticket: toTicket(row) }
   },
 
   /** `limit + 1` tickets in reading direction, newest first; the cursor is a ticket id known to exist. */

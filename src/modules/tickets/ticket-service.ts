@@ -1,11 +1,12 @@
 import { v7 as uuidv7 } from 'uuid'
-import type { Database } from '../../platform/database.js'
+import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import { replyRepository, type TicketReply } from './reply-repository.js'
-import { TicketClosedError, TicketTransitionError } from './ticket-errors.js'
+import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
 import { ticketRepository, type Ticket, type TicketRecord, type TicketStatus } from './ticket-repository.js'
+import { liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
 
 export type TicketService = ReturnType<typeof createTicketService>
 
@@ -20,6 +21,10 @@ const nextStatuses: Record<TicketStatus, readonly TicketStatus[]> = {
   CLOSED: [],
 }
 
+// Replies are taken until a ticket is CLOSED; an offline attempt only reuses a live (not yet RESOLVED) one.
+const openTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'RESOLVED']
+const liveTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS']
+
 const publicTicket = ({ requesterRole: _internal, ...ticket }: TicketRecord): Ticket => ticket
 
 type Dependencies = { db: Database; notifications: Pick<NotificationService, 'ticketReplyWritten'> }
@@ -33,15 +38,18 @@ export function createTicketService({ db, notifications }: Dependencies) {
     return ticket
   }
 
-  /** Within the caller's transaction: the reply, and when an agent wrote it, its notification. */
-  async function addReply(executor: Database, ticket: TicketRecord, author: Actor, message: string): Promise<TicketReply> {
-    const seq = await ticketRepository.claimNextReplySeq(executor, ticket.tenant_id, ticket.id)
-    if (seq === undefined) throw new TicketClosedError()
+  /**
+   * Within the caller's transaction: the reply, and when an agent wrote it, its notification, if the ticket
+   * is in one of `statuses`. Returns the reply and the ticket as it is after it, or `undefined`.
+   */
+  async function addReply(executor: Database, ticket: TicketRecord, author: Actor, message: string, statuses: readonly TicketStatus[]) {
+    const claimed = await ticketRepository.claimNextReplySeq(executor, ticket.tenant_id, ticket.id, statuses)
+    if (!claimed) return undefined
     const reply = await replyRepository.insert(executor, {
       tenantId: ticket.tenant_id,
       id: uuidv7(),
       ticketId: ticket.id,
-      seq,
+      seq: claimed.seq,
       authorId: author.userId,
       message,
     })
@@ -55,7 +63,7 @@ export function createTicketService({ db, notifications }: Dependencies) {
         recipientId: ticket.requesterRole === 'TENANT_USER' ? ticket.requester_id : null,
       })
     }
-    return reply
+    return { reply, ticket: claimed.ticket }
   }
 
   return {
@@ -77,13 +85,16 @@ export function createTicketService({ db, notifications }: Dependencies) {
         requesterRole: requesterRole(requester),
         agentId,
       }
-      // On a conflict the other ticket has committed (the unique index waited for it), so it is visible.
-      const ticket =
-        (await ticketRepository.insertOfflineUnlessLive(executor, values)) ??
-        (await ticketRepository.findLiveOffline(executor, tenantId, agentId))
-      if (!ticket) throw new Error(`No live offline ticket for tenant ${tenantId}, agent ${agentId} after a conflict`)
-      if (request.message !== undefined) await addReply(executor, ticket, requester, request.message)
-      return publicTicket(ticket)
+      // A live ticket can be resolved between our conflict and our reply; then the next insert succeeds.
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const created = await ticketRepository.insertOfflineUnlessLive(executor, values)
+        const ticket = created ?? (await ticketRepository.findLiveOffline(executor, tenantId, agentId))
+        if (!ticket) continue
+        if (request.message === undefined) return publicTicket(ticket)
+        const replied = await addReply(executor, ticket, requester, request.message, created ? ticketStatuses : liveTicketStatuses)
+        if (replied) return publicTicket(replied.ticket)
+      }
+      throw new Error(`Offline ticket for tenant ${tenantId}, agent ${agentId} kept changing status; gave up`)
     },
 
     create: (tenantId: number, requester: Actor, request: { subject: string; message: string }): Promise<Ticket> =>
@@ -97,8 +108,9 @@ export function createTicketService({ db, notifications }: Dependencies) {
           requesterRole: requesterRole(requester),
           agentId: null,
         })
-        await addReply(tx, ticket, requester, request.message)
-        return publicTicket(ticket)
+        // A ticket inserted by this transaction is OPEN, so its first reply is always taken.
+        const replied = await addReply(tx, ticket, requester, request.message, ticketStatuses)
+        return publicTicket(replied!.ticket)
       }),
 
     get: async (tenantId: number, ticketId: string): Promise<Ticket> => publicTicket(await existingTicket(db, tenantId, ticketId)),
@@ -110,22 +122,39 @@ export function createTicketService({ db, notifications }: Dependencies) {
     },
 
     /** Status changes follow the workflow under the ticket's row lock; setting the current status is a no-op. */
-    update: (tenantId: number, ticketId: string, changes: { status?: TicketStatus; assignee_id?: number | null }): Promise<Ticket> =>
-      db.transaction(async (tx) => {
-        const ticket = await ticketRepository.lock(tx, tenantId, ticketId)
-        if (!ticket) throw new NotFoundError('Ticket')
-        const { status, assignee_id: assigneeId } = changes
-        if (status !== undefined && status !== ticket.status && !nextStatuses[ticket.status].includes(status)) {
-          throw new TicketTransitionError(ticket.status, status, nextStatuses[ticket.status])
-        }
-        const moved = status !== undefined && status !== ticket.status
-        const reassigned = assigneeId !== undefined && assigneeId !== ticket.assignee_id
-        if (!moved && !reassigned) return publicTicket(ticket)
-        return publicTicket(await ticketRepository.update(tx, tenantId, ticketId, { status, assigneeId }))
-      }),
+    async update(tenantId: number, ticketId: string, changes: { status?: TicketStatus; assignee_id?: number | null }): Promise<Ticket> {
+      try {
+        return await db.transaction(async (tx) => {
+          const ticket = await ticketRepository.lock(tx, tenantId, ticketId)
+          if (!ticket) throw new NotFoundError('Ticket')
+          const { status, assignee_id: assigneeId } = changes
+          const moved = status !== undefined && status !== ticket.status
+          if (moved && !nextStatuses[ticket.status].includes(status)) {
+            throw new TicketTransitionError(ticket.status, status, nextStatuses[ticket.status])
+          }
+          if (moved && status === 'IN_PROGRESS' && ticket.source === 'LIVECHAT_OFFLINE' && ticket.agent_id !== null) {
+            const live = await ticketRepository.findLiveOffline(tx, tenantId, ticket.agent_id)
+            if (live && live.id !== ticket.id) throw new LiveOfflineTicketExistsError(live.id)
+          }
+          const reassigned = assigneeId !== undefined && assigneeId !== ticket.assignee_id
+          if (!moved && !reassigned) return publicTicket(ticket)
+          return publicTicket(await ticketRepository.update(tx, tenantId, ticketId, { status, assigneeId }))
+        })
+      } catch (error) {
+        // Reopening races a new offline ticket for the same agent: the unique index decides, as above.
+        if (!isUniqueViolation(error, liveOfflineTicketIndex)) throw error
+        const ticket = await existingTicket(db, tenantId, ticketId)
+        const live = ticket.agent_id === null ? undefined : await ticketRepository.findLiveOffline(db, tenantId, ticket.agent_id)
+        throw new LiveOfflineTicketExistsError(live?.id ?? 'unknown')
+      }
+    },
 
     reply: (tenantId: number, ticketId: string, author: Actor, message: string): Promise<TicketReply> =>
-      db.transaction(async (tx) => addReply(tx, await existingTicket(tx, tenantId, ticketId), author, message)),
+      db.transaction(async (tx) => {
+        const replied = await addReply(tx, await existingTicket(tx, tenantId, ticketId), author, message, openTicketStatuses)
+        if (!replied) throw new TicketClosedError()
+        return replied.reply
+      }),
 
     async listReplies(tenantId: number, ticketId: string, page: PageRequest) {
       await existingTicket(db, tenantId, ticketId)

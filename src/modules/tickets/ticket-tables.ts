@@ -4,6 +4,7 @@ import { tenants } from '../tenants/tenant-table.js'
 
 export const ticketStatuses = ['OPEN', 'IN_PROGRESS', 'RESOLVED', 'CLOSED'] as const
 export const requesterRoles = ['SUPPORT_AGENT', 'TENANT_USER'] as const
+export const liveOfflineTicketIndex = 'tickets_one_live_offline_ticket_per_agent'
 
 export const tickets = pgTable(
   'tickets',
@@ -29,7 +30,7 @@ export const tickets = pgTable(
     check('tickets_source_check', sql`${table.source} in ('LIVECHAT_OFFLINE', 'DIRECT')`),
     check('tickets_requester_role_check', sql`${table.requesterRole} in ('SUPPORT_AGENT', 'TENANT_USER')`),
     // No ticket storm: one live offline ticket per tenant and agent, even under concurrent attempts.
-    uniqueIndex('tickets_one_live_offline_ticket_per_agent')
+    uniqueIndex(liveOfflineTicketIndex)
       .on(table.tenantId, table.agentId)
       .where(sql`source = 'LIVECHAT_OFFLINE' and status in ('OPEN', 'IN_PROGRESS')`),
     index('tickets_newest_first').on(table.tenantId, table.createdAt, table.id),
