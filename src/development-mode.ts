@@ -5,6 +5,7 @@ import { createTokenSigner } from './platform/tokens.js'
 
 const demoTenantName = 'Demo tenant'
 const demoAgentId = 1
+const demoTenantUserId = 2
 const demoAdminId = 1000
 
 /** Without JWT settings: make sure a demo tenant exists and print tokens ready to paste. */
@@ -12,6 +13,7 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
   const tenant = await createTenantService(app.database.db).ensureNamed(demoTenantName)
   const sign = createTokenSigner(config, '24h')
   const agentToken = sign({ sub: demoAgentId, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })
+  const tenantUserToken = sign({ sub: demoTenantUserId, roles: ['TENANT_USER'], tenants: [tenant.id] })
   const adminToken = sign({ sub: demoAdminId, roles: ['PLATFORM_ADMIN'], tenants: [] })
   console.log(
     [
@@ -20,6 +22,7 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
       `Swagger UI:        ${address}/docs`,
       `Demo tenant:       X-Tenant-ID: ${tenant.id}  (${tenant.name})`,
       `Agent token (24h): ${agentToken}`,
+      `Tenant user (24h): ${tenantUserToken}`,
       `Admin token (24h): ${adminToken}`,
       `Try it:            curl -H "Authorization: Bearer $TOKEN" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
       'Never run like this in production: set JWT_SECRET or JWT_PUBLIC_KEY.',
