@@ -480,7 +480,10 @@ export interface components {
         StartSessionRequest: {
             /** @description The agent to start the session with; the caller when absent. */
             agent_id?: components["schemas"]["UserId"];
-            /** @description The subject of the ticket opened when the agent is offline. */
+            /**
+             * @description The subject of the ticket opened when the agent is offline. When an open ticket is reused, a
+             *     different subject is kept at the start of this attempt's reply.
+             */
             subject?: components["schemas"]["TicketSubject"];
             /**
              * @description A first message: sent in the new session when it starts, or kept as a reply of the ticket opened

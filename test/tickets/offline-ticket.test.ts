@@ -197,10 +197,18 @@ onEachDatabase(t, async (t, context) => {
     const stored = await replies(t, tenantId, ids[0])
     t.same(
       stored.map((reply) => [reply.author_id, reply.message]),
-      [1, 2, 3, 4, 5].map((attempt) => [136 + (attempt % 2), `Pesan ${attempt}`]),
-      'nothing lost: one reply per attempt, oldest first, each by its caller',
+      [1, 2, 3, 4, 5].map((attempt) => [136 + (attempt % 2), attempt === 1 ? 'Pesan 1' : `Percobaan ${attempt}\n\nPesan ${attempt}`]),
+      'nothing lost: one reply per attempt, oldest first, each by its caller, a reusing attempt keeping its own subject',
     )
     t.equal((await offlineTicketsOf(t, tenantId, 36)).length, 1, 'no ticket storm')
+  })
+
+  t.test('a reusing attempt with only a subject keeps it as a reply; the same subject again adds nothing', async (t) => {
+    const ticketId = await startOffline(t, tenantId, 49, { subject: 'Akun terkunci' })
+    t.equal(await startOffline(t, tenantId, 49, { subject: 'Akun terkunci' }), ticketId)
+    t.same(await replies(t, tenantId, ticketId), [], 'the same subject is already the ticket subject')
+    t.equal(await startOffline(t, tenantId, 49, { subject: 'Masih terkunci' }), ticketId)
+    t.same((await replies(t, tenantId, ticketId)).map((reply) => reply.message), ['Masih terkunci'])
   })
 
   t.test('an IN_PROGRESS ticket is still reused', async (t) => {

@@ -90,8 +90,11 @@ export function createTicketService({ db, notifications }: Dependencies) {
         const created = await ticketRepository.insertOfflineUnlessLive(executor, values)
         const ticket = created ?? (await ticketRepository.findLiveOffline(executor, tenantId, agentId))
         if (!ticket) continue
-        if (request.message === undefined) return publicTicket(ticket)
-        const replied = await addReply(executor, ticket, requester, request.message, created ? ticketStatuses : liveTicketStatuses)
+        // A reused ticket keeps its subject; this attempt's own subject goes into its reply, not away.
+        const ownSubject = request.subject !== undefined && request.subject !== ticket.subject ? request.subject : undefined
+        const text = [ownSubject, request.message].filter((part) => part !== undefined).join('\n\n')
+        if (text === '') return publicTicket(ticket)
+        const replied = await addReply(executor, ticket, requester, text, created ? ticketStatuses : liveTicketStatuses)
         if (replied) return publicTicket(replied.ticket)
       }
       throw new Error(`Offline ticket for tenant ${tenantId}, agent ${agentId} kept changing status; gave up`)
