@@ -423,7 +423,14 @@ export interface components {
             timestamp: components["schemas"]["Rfc3339String"];
             pagination?: components["schemas"]["Pagination"];
         };
-        /** @description Field name (or `_` for the whole request) to the reasons it was refused. */
+        /**
+         * @description Field name (or `_` for the whole request) to the reasons it was refused.
+         * @example {
+         *       "message": [
+         *         "must hold a visible character and no NUL (U+0000)"
+         *       ]
+         *     }
+         */
         ErrorMap: {
             [key: string]: string[];
         };
@@ -585,6 +592,12 @@ export interface components {
             subject: components["schemas"]["TicketSubject"];
             message: components["schemas"]["MessageText"];
         };
+        /**
+         * @example {
+         *       "status": "IN_PROGRESS",
+         *       "assignee_id": 1
+         *     }
+         */
         UpdateTicketRequest: {
             status?: components["schemas"]["TicketStatus"];
             assignee_id?: components["schemas"]["UserId"] | null;

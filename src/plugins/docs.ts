@@ -5,8 +5,30 @@ import type { FastifyInstance } from 'fastify'
 
 const specificationPath = fileURLToPath(new URL('../../openapi.yaml', import.meta.url))
 
-/** Serves the hand-written openapi.yaml as is (static mode) and Swagger UI at /docs. */
+type Operation = { description?: string; security?: Record<string, string[]>[] }
+type Document = { paths: Record<string, Record<string, Operation>>; security?: Record<string, string[]>[] }
+
+/**
+ * Swagger UI shows scopes only for OAuth schemes, so the roles of each operation, which openapi.yaml
+ * declares as the scopes of its bearerAuth requirement, are also written at the top of its description.
+ */
+export function withRolesShown<Spec>(specification: Spec): Spec {
+  const document = structuredClone(specification) as Document
+  for (const pathItem of Object.values(document.paths)) {
+    for (const operation of Object.values(pathItem)) {
+      const roles = (operation.security ?? document.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? [])
+      const who = roles.length > 0 ? `**Roles:** ${roles.map((role) => `\`${role}\``).join(', ')}` : '**Roles:** none (public)'
+      operation.description = [who, operation.description].filter(Boolean).join('\n\n')
+    }
+  }
+  return document as Spec
+}
+
+/** Serves the hand-written openapi.yaml (static mode) and Swagger UI at /docs. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
-  await app.register(swagger, { mode: 'static', specification: { path: specificationPath, baseDir: '' } })
+  await app.register(swagger, {
+    mode: 'static',
+    specification: { path: specificationPath, baseDir: '', postProcessor: withRolesShown },
+  })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } })
 }

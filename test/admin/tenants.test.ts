@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { adminHeaders, agentHeaders } from '../helpers/fixtures.js'
 import { onEachDatabase } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type Tenant = { id: number; name: string; active: boolean; created_at: string; updated_at: string }
+type Tenant = components['schemas']['Tenant']
 
 // Tenant management: only PLATFORM_ADMIN; no X-Tenant-ID, as the call acts for no tenant.
 onEachDatabase(t, async (t, context) => {

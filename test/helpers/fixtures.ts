@@ -55,3 +55,15 @@ export async function sendMessage(t: Test, context: TestApp, tenantId: number, s
   t.equal(response.statusCode, 201, 'message sent')
   return response.json().data
 }
+
+/** Paging parameters every list refuses with 400, each with the parameter `errors` must name. */
+export const invalidPageQueries: ReadonlyArray<readonly [Record<string, string>, string]> = [
+  [{ limit: '0' }, 'limit'],
+  [{ limit: '101' }, 'limit'],
+  [{ limit: '-1' }, 'limit'],
+  [{ limit: '1.5' }, 'limit'],
+  [{ limit: 'abc' }, 'limit'],
+  [{ limit: '' }, 'limit'],
+  [{ direction: 'sideways' }, 'direction'],
+  [{ cursor: 'abc' }, 'cursor'],
+]

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type ChatSession = { id: string; tenant_id: number; agent_id: number; status: 'OPEN' | 'CLOSED'; created_at: string; updated_at: string }
-type ChatMessage = { id: string; session_id: string; sender_id: number; message: string; created_at: string }
-type Pagination = { next_cursor?: string; prev_cursor?: string; has_next: boolean; has_prev: boolean; limit: number }
+type ChatSession = components['schemas']['ChatSession']
+type ChatMessage = components['schemas']['ChatMessage']
+type Pagination = components['schemas']['Pagination']
 type Headers = Record<string, string>
 type Response = Awaited<ReturnType<TestApp['call']>>
 

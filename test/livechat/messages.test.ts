@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
+import { agentHeaders, createTenant, openSession, sendMessage, invalidPageQueries } from '../helpers/fixtures.js'
 import { onEachDatabase } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type ChatMessage = { id: string; session_id: string; sender_id: number; message: string; created_at: string }
-type Pagination = { next_cursor?: string; prev_cursor?: string; has_next: boolean; has_prev: boolean; limit: number }
+type ChatMessage = components['schemas']['ChatMessage']
+type Pagination = components['schemas']['Pagination']
 
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const rfc3339Utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
@@ -227,16 +228,7 @@ onEachDatabase(t, async (t, context) => {
   t.test('limit must be 1..100, direction next or prev: otherwise 400 naming the parameter', async (t) => {
     const sessionId = await openSession(t, context, tenantId, 30)
     const sent = await sendMany(t, sessionId, 3, 30)
-    for (const [query, field] of [
-      [{ limit: '0' }, 'limit'],
-      [{ limit: '101' }, 'limit'],
-      [{ limit: '-1' }, 'limit'],
-      [{ limit: '1.5' }, 'limit'],
-      [{ limit: 'abc' }, 'limit'],
-      [{ limit: '' }, 'limit'],
-      [{ direction: 'sideways' }, 'direction'],
-      [{ cursor: 'abc' }, 'cursor'],
-    ] as const) {
+    for (const [query, field] of invalidPageQueries) {
       const response = await list(t, sessionId, query)
       t.equal(response.statusCode, 400, `${JSON.stringify(query)}: 400`)
       t.ok(response.json().errors?.[field], `${JSON.stringify(query)}: errors names ${field} (${JSON.stringify(response.json().errors)})`)

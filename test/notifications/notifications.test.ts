@@ -2,22 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type SQL } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage, setPresence } from '../helpers/fixtures.js'
+import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage, setPresence, invalidPageQueries } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type Notification = {
-  id: string
-  type: 'CHAT_MESSAGE' | 'TICKET_REPLY'
-  text: string
-  recipient_id: number | null
-  session_id: string | null
-  message_id: string | null
-  ticket_id: string | null
-  reply_id: string | null
-  created_at: string
-  read_at: string | null
-}
-type Pagination = { next_cursor?: string; prev_cursor?: string; has_next: boolean; has_prev: boolean; limit: number }
+type Notification = components['schemas']['Notification']
+type Pagination = components['schemas']['Pagination']
 type Headers = Record<string, string>
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -548,16 +538,7 @@ onEachDatabase(t, async (t, context) => {
     })
 
     t.test('limit must be 1..100, direction next or prev, unread_only a boolean: otherwise 400 naming it', async (t) => {
-      for (const [query, field] of [
-        [{ limit: '0' }, 'limit'],
-        [{ limit: '101' }, 'limit'],
-        [{ limit: '-1' }, 'limit'],
-        [{ limit: '1.5' }, 'limit'],
-        [{ limit: 'abc' }, 'limit'],
-        [{ direction: 'sideways' }, 'direction'],
-        [{ cursor: 'abc' }, 'cursor'],
-        [{ unread_only: 'maybe' }, 'unread_only'],
-      ] as const) {
+      for (const [query, field] of [...invalidPageQueries, [{ unread_only: 'maybe' }, 'unread_only'] as const]) {
         const response = await list(t, headers, query)
         t.equal(response.statusCode, 400, `${JSON.stringify(query)}: 400`)
         t.ok(response.json().errors?.[field], `${JSON.stringify(query)}: errors names ${field} (${JSON.stringify(response.json().errors)})`)

@@ -7,13 +7,14 @@ import { createTokenSigner } from '../../src/platform/tokens.js'
 import { freshDataDir, freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { testSecret } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
 // scripts/tenant.ts: the admin tenant operations from the shell.
 //   create --name <name> [--inactive] | update <id> [--name <name>] [--active true|false] | list
 // Prints the tenant(s) as JSON on stdout; exit 2 with a usage message on bad arguments, 1 with a message on an
 // unknown tenant. It reads DATABASE_URL / DATA_DIR; PGlite allows one process at a time, so commands run in turn.
 
-type Tenant = { id: number; name: string; active: boolean; created_at: string; updated_at: string }
+type Tenant = components['schemas']['Tenant']
 type Outcome = { code: number; stdout: string; stderr: string }
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url))

@@ -3,21 +3,11 @@ import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { agentHeaders, createTenant, setPresence } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type Ticket = {
-  id: string
-  tenant_id: number
-  status: 'OPEN' | 'IN_PROGRESS' | 'RESOLVED' | 'CLOSED'
-  source: 'LIVECHAT_OFFLINE' | 'DIRECT'
-  subject: string
-  requester_id: number
-  agent_id: number | null
-  assignee_id: number | null
-  created_at: string
-  updated_at: string
-}
-type TicketReply = { id: string; ticket_id: string; author_id: number; message: string; created_at: string }
-type Presence = { tenant_id: number; agent_id: number; status: 'ONLINE' | 'OFFLINE'; updated_at: string | null; online_until: string | null }
+type Ticket = components['schemas']['Ticket']
+type TicketReply = components['schemas']['TicketReply']
+type Presence = components['schemas']['AgentPresence']
 
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 

@@ -3,22 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { createTenant } from '../helpers/fixtures.js'
 import { onEachDatabase } from '../helpers/test-app.js'
+import type { components } from '../../generated/openapi.js'
 
-type Status = 'OPEN' | 'IN_PROGRESS' | 'RESOLVED' | 'CLOSED'
-type Ticket = {
-  id: string
-  tenant_id: number
-  status: Status
-  source: 'LIVECHAT_OFFLINE' | 'DIRECT'
-  subject: string
-  requester_id: number
-  agent_id: number | null
-  assignee_id: number | null
-  created_at: string
-  updated_at: string
-}
-type TicketReply = { id: string; ticket_id: string; author_id: number; message: string; created_at: string }
-type Pagination = { next_cursor?: string; prev_cursor?: string; has_next: boolean; has_prev: boolean; limit: number }
+type Status = components['schemas']['TicketStatus']
+type Ticket = components['schemas']['Ticket']
+type TicketReply = components['schemas']['TicketReply']
+type Pagination = components['schemas']['Pagination']
 
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const statuses: Status[] = ['OPEN', 'IN_PROGRESS', 'RESOLVED', 'CLOSED']
