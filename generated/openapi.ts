@@ -233,7 +233,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's tickets, newest first */
+        /**
+         * List the tenant's tickets, newest first
+         * @description Agents see every ticket of the tenant. A tenant user sees the tickets agents opened for the tenant
+         *     (such as offline chat requests) and the ones they opened themselves; another user's ticket does not
+         *     exist for them (404 on every ticket call), as replies to it are addressed to that user alone.
+         */
         get: operations["listTickets"];
         put?: never;
         /** Open a ticket */
@@ -563,19 +568,11 @@ export interface components {
             text: string;
             /** @description The user it is addressed to; `null` for the whole tenant. */
             recipient_id: components["schemas"]["UserId"] | null;
-            /**
-             * Format: uuid
-             * @description For `CHAT_MESSAGE`: the session to open.
-             */
+            /** @description For `CHAT_MESSAGE`: the session to open. */
             session_id: string | null;
-            /** Format: uuid */
             message_id: string | null;
-            /**
-             * Format: uuid
-             * @description For `TICKET_REPLY`: the ticket to open.
-             */
+            /** @description For `TICKET_REPLY`: the ticket to open. */
             ticket_id: string | null;
-            /** Format: uuid */
             reply_id: string | null;
             created_at: components["schemas"]["Rfc3339String"];
             /** @description When the caller read it; `null` while unread. */
@@ -1283,6 +1280,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1343,6 +1342,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1403,6 +1404,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1470,6 +1473,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -56,7 +56,7 @@ export const TicketReply = Type.Object({ "id": Type.String({"format":"uuid"}), "
 
 export const NotificationType = Type.Unsafe<"CHAT_MESSAGE" | "TICKET_REPLY">({"type":"string","enum":["CHAT_MESSAGE","TICKET_REPLY"]})
 
-export const Notification = Type.Object({ "id": Type.String({"format":"uuid"}), "type": NotificationType, "text": Type.String({"description":"A short text: who wrote, and the start of what they wrote."}), "recipient_id": Type.Union([UserId, Type.Null()], {"description":"The user it is addressed to; `null` for the whole tenant."}), "session_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid","description":"For `CHAT_MESSAGE`: the session to open."}), "message_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid"}), "ticket_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid","description":"For `TICKET_REPLY`: the ticket to open."}), "reply_id": Type.Union([Type.String(), Type.Null()], {"format":"uuid"}), "created_at": Rfc3339String, "read_at": Type.Union([Rfc3339String, Type.Null()], {"description":"When the caller read it; `null` while unread."}) }, {"additionalProperties":false})
+export const Notification = Type.Object({ "id": Type.String({"format":"uuid"}), "type": NotificationType, "text": Type.String({"description":"A short text: who wrote, and the start of what they wrote."}), "recipient_id": Type.Union([UserId, Type.Null()], {"description":"The user it is addressed to; `null` for the whole tenant."}), "session_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `CHAT_MESSAGE`: the session to open."}), "message_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "ticket_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `TICKET_REPLY`: the ticket to open."}), "reply_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "created_at": Rfc3339String, "read_at": Type.Union([Rfc3339String, Type.Null()], {"description":"When the caller read it; `null` while unread."}) }, {"additionalProperties":false})
 
 export const UnreadCount = Type.Object({ "unread": Type.Integer({"minimum":0}) }, {"additionalProperties":false})
 
@@ -251,7 +251,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
-      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listTickets: {
@@ -271,7 +271,7 @@ export const operations = {
     bodyRequired: true,
     schema: {
       body: CreateTicketRequest,
-      response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   getTicket: {
@@ -292,7 +292,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: UpdateTicketRequest,
-      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listTicketReplies: {
@@ -314,7 +314,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
-      response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
   listNotifications: {

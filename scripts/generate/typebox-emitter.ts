@@ -181,6 +181,9 @@ export function emitOperations(document: OpenApiDocument): string {
       if (querystring) schemaParts.push(`querystring: ${querystring}`)
       const body = operation.requestBody?.content['application/json'].schema
       if (body) schemaParts.push(`body: ${emitSchema(body)}`)
+      // Fastify answers 413 and 415 to any request that carries a body; the spec must say so.
+      const undocumented = ['413', '415'].filter((status) => method !== 'get' && !(status in operation.responses))
+      if (undocumented.length > 0) throw new Error(`${operation.operationId} must document ${undocumented.join(' and ')}`)
       const responses = Object.entries(operation.responses).map(([status, response]) => {
         const resolved = isReference(response)
           ? components.responses![referencedName(response.$ref, 'responses')]

@@ -40,7 +40,6 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   return { db, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
 }
 
-/** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.
 const migrationLockKey = 7_135_470_211
 
@@ -56,6 +55,7 @@ async function migrateOnce(url: string): Promise<void> {
   }
 }
 
+/** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */
 export async function databaseAnswers(db: Database, timeoutMs = 2000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))

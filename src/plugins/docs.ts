@@ -12,7 +12,7 @@ type Document = { paths: Record<string, Record<string, Operation>>; security?: R
  * Swagger UI shows scopes only for OAuth schemes, so the roles of each operation, which openapi.yaml
  * declares as the scopes of its bearerAuth requirement, are also written at the top of its description.
  */
-export function withRolesShown<Spec>(specification: Spec): Spec {
+function withRolesShown<Spec>(specification: Spec): Spec {
   const document = structuredClone(specification) as Document
   for (const pathItem of Object.values(document.paths)) {
     for (const operation of Object.values(pathItem)) {

@@ -63,5 +63,5 @@ export function registerErrorHandler(app: FastifyInstance): void {
 
 /** Failures before routing (a malformed URL) answer in the envelope too. */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).send(failure(request, 'Invalid request', { _: [error.message] }))
+  void reply.code(400).header('x-request-id', request.id).send(failure(request, 'Invalid request', { _: [error.message] }))
 }

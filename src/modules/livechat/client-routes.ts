@@ -1,3 +1,4 @@
+import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
@@ -14,8 +15,7 @@ export const clientRoutes = (livechat: LivechatService) =>
       return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id)))
     },
     async sendClientMessage(request, reply) {
-      const sender = { userId: request.principal.userId, asAgent: false }
-      const message = await livechat.sendMessage(request.tenantId, request.params.id, sender, request.body.message)
+      const message = await livechat.sendMessage(request.tenantId, request.params.id, actorOf(request, 'tenant'), request.body.message)
       return reply.code(201).send(success(request, 'Message sent', message))
     },
     async listClientMessages(request, reply) {

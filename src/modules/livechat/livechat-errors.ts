@@ -25,3 +25,10 @@ export class SessionClosedError extends InvalidRequestError {
     super('SESSION_CLOSED', 'Session is closed', { id: ['The session is closed and takes no more messages'] })
   }
 }
+
+/** The session that won a concurrent start was closed before we could name it: trying again will work. */
+export class SessionStartRaceError extends InvalidRequestError {
+  constructor() {
+    super('SESSION_START_RACE', 'Concurrent start', { agent_id: ['Another start for this agent just raced this one; try again'] })
+  }
+}

@@ -1,17 +1,15 @@
-import type { FastifyRequest } from 'fastify'
+import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
 import type { LivechatService } from './livechat-service.js'
-
-const agent = (request: FastifyRequest) => ({ userId: request.principal.userId, asAgent: true })
 
 /** The seed's calls, for SUPPORT_AGENT. */
 export const livechatRoutes = (livechat: LivechatService) =>
   ({
     async startSession(request, reply) {
       const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
-      const session = await livechat.startSession(request.tenantId, agent(request), { agentId, subject, message })
+      const session = await livechat.startSession(request.tenantId, actorOf(request, 'agent'), { agentId, subject, message })
       return reply.code(201).send(success(request, 'Session started', session))
     },
     async listSessions(request, reply) {
@@ -27,7 +25,7 @@ export const livechatRoutes = (livechat: LivechatService) =>
       return reply.code(200).send(success(request, 'Session closed', session))
     },
     async sendMessage(request, reply) {
-      const message = await livechat.sendMessage(request.tenantId, request.params.id, agent(request), request.body.message)
+      const message = await livechat.sendMessage(request.tenantId, request.params.id, actorOf(request, 'agent'), request.body.message)
       return reply.code(201).send(success(request, 'Message sent', message))
     },
     async listMessages(request, reply) {

@@ -4,8 +4,9 @@ import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
-import type { Actor, TicketService } from '../tickets/ticket-service.js'
-import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError } from './livechat-errors.js'
+import type { Actor } from '../../platform/actor.js'
+import type { TicketService } from '../tickets/ticket-service.js'
+import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from './livechat-errors.js'
 import { messageRepository, type ChatMessage } from './message-repository.js'
 import { sessionRepository, type ChatSession, type SessionFilter } from './session-repository.js'
 
@@ -18,7 +19,7 @@ type Dependencies = {
   notifications: Pick<NotificationService, 'chatMessageWritten'>
 }
 
-export type StartSessionRequest = { agentId: number; subject?: string; message?: string }
+type StartSessionRequest = { agentId: number; subject?: string; message?: string }
 
 export function createLivechatService({ db, presence, tickets, notifications }: Dependencies) {
   async function existingSession(executor: Database, tenantId: number, sessionId: string): Promise<ChatSession> {
@@ -63,9 +64,9 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
         }
         const session = await sessionRepository.insertOpen(tx, tenantId, uuidv7(), agentId)
         if (!session) {
-          // A concurrent start won the unique index between our check and our insert.
+          // A concurrent start won the unique index between our check and our insert (and has committed).
           const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
-          throw new ActiveSessionExistsError(winner?.id ?? 'unknown')
+          throw winner ? new ActiveSessionExistsError(winner.id) : new SessionStartRaceError()
         }
         if (request.message === undefined) return { session }
         return { session: (await addMessage(tx, tenantId, session.id, requester, request.message)).session }

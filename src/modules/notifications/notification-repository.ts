@@ -6,7 +6,7 @@ import type { PageRequest } from '../../platform/pagination.js'
 import { notificationReads, notifications } from './notification-tables.js'
 
 export type Notification = components['schemas']['Notification']
-export type NewNotification = Omit<typeof notifications.$inferInsert, 'createdAt'>
+type NewNotification = Omit<typeof notifications.$inferInsert, 'createdAt'>
 
 type Reader = { tenantId: number; userId: number }
 

@@ -6,7 +6,7 @@ import type { PageRequest } from '../../platform/pagination.js'
 import { ticketReplies } from './ticket-tables.js'
 
 export type TicketReply = components['schemas']['TicketReply']
-export type NewReply = typeof ticketReplies.$inferInsert
+type NewReply = typeof ticketReplies.$inferInsert
 
 const toReply = (row: typeof ticketReplies.$inferSelect): TicketReply => ({
   id: row.id,

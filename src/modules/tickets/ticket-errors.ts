@@ -17,10 +17,10 @@ export class TicketClosedError extends InvalidRequestError {
 }
 
 export class LiveOfflineTicketExistsError extends InvalidRequestError {
-  constructor(liveTicketId: string) {
+  constructor(liveTicketId: string | undefined) {
     super('LIVE_OFFLINE_TICKET_EXISTS', 'Another ticket is live', {
       status: ['A newer offline ticket for this agent is live; work on that one instead'],
-      live_ticket_id: [liveTicketId],
+      ...(liveTicketId && { live_ticket_id: [liveTicketId] }),
     })
   }
 }

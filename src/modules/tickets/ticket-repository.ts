@@ -1,5 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
+import type { Actor } from '../../platform/actor.js'
 import type { Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
@@ -8,7 +9,7 @@ import { tickets } from './ticket-tables.js'
 export type Ticket = components['schemas']['Ticket']
 export type TicketStatus = Ticket['status']
 export type TicketRecord = Ticket & { requesterRole: (typeof tickets.$inferSelect)['requesterRole'] }
-export type NewTicket = Pick<typeof tickets.$inferInsert, 'tenantId' | 'id' | 'source' | 'subject' | 'requesterId' | 'requesterRole' | 'agentId'>
+type NewTicket = Pick<typeof tickets.$inferInsert, 'tenantId' | 'id' | 'source' | 'subject' | 'requesterId' | 'requesterRole' | 'agentId'>
 
 const toTicket = (row: typeof tickets.$inferSelect): TicketRecord => ({
   id: row.id,
@@ -25,6 +26,13 @@ const toTicket = (row: typeof tickets.$inferSelect): TicketRecord => ({
 })
 
 const inTenant = (tenantId: number, id: string) => and(eq(tickets.tenantId, tenantId), eq(tickets.id, id))
+
+/**
+ * Agents see every ticket of the tenant; a tenant user sees those agents opened for the tenant (offline
+ * requests) and their own, since replies to their own are addressed to them alone.
+ */
+const visibleTo = (viewer: Actor) =>
+  viewer.asAgent ? undefined : or(eq(tickets.requesterRole, 'SUPPORT_AGENT'), eq(tickets.requesterId, viewer.userId))
 const liveOffline = (tenantId: number, agentId: number) =>
   and(
     eq(tickets.tenantId, tenantId),
@@ -57,14 +65,14 @@ export const ticketRepository = {
     return row && toTicket(row)
   },
 
-  async findById(db: Database, tenantId: number, id: string): Promise<TicketRecord | undefined> {
-    const [row] = await db.select().from(tickets).where(inTenant(tenantId, id))
+  async findVisible(db: Database, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
+    const [row] = await db.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer)))
     return row && toTicket(row)
   },
 
-  /** Reads the ticket and holds its row lock until the caller's transaction ends. */
-  async lock(db: Database, tenantId: number, id: string): Promise<TicketRecord | undefined> {
-    const [row] = await db.select().from(tickets).where(inTenant(tenantId, id)).for('update')
+  /** Reads a ticket the viewer may see and holds its row lock until the caller's transaction ends. */
+  async lock(db: Database, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
+    const [row] = await db.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer))).for('update')
     return row && toTicket(row)
   },
 
@@ -101,14 +109,14 @@ export const ticketRepository = {
   },
 
   /** `limit + 1` tickets in reading direction, newest first; the cursor is a ticket id known to exist. */
-  async page(db: Database, tenantId: number, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
+  async page(db: Database, tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
     const cursorRow =
       page.cursor === undefined ? undefined : sql`(select created_at, id from tickets where tenant_id = ${tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(tickets.createdAt, tickets.id, cursorRow, page)
     const rows = await db
       .select()
       .from(tickets)
-      .where(and(eq(tickets.tenantId, tenantId), status && eq(tickets.status, status), window.beyondCursor))
+      .where(and(eq(tickets.tenantId, tenantId), visibleTo(viewer), status && eq(tickets.status, status), window.beyondCursor))
       .orderBy(...window.order)
       .limit(window.limit)
     return rows.map(toTicket)

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid'
+import type { Actor } from '../../platform/actor.js'
 import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
@@ -10,8 +11,6 @@ import { liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
 
 export type TicketService = ReturnType<typeof createTicketService>
 
-/** Who acts: agents' replies notify the tenant, tenant users' do not. */
-export type Actor = { userId: number; asAgent: boolean }
 
 // OPEN → IN_PROGRESS → RESOLVED → CLOSED, and a RESOLVED ticket may be reopened.
 const nextStatuses: Record<TicketStatus, readonly TicketStatus[]> = {
@@ -22,7 +21,7 @@ const nextStatuses: Record<TicketStatus, readonly TicketStatus[]> = {
 }
 
 // Replies are taken until a ticket is CLOSED; an offline attempt only reuses a live (not yet RESOLVED) one.
-const openTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'RESOLVED']
+const replyableStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'RESOLVED']
 const liveTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS']
 
 const publicTicket = ({ requesterRole: _internal, ...ticket }: TicketRecord): Ticket => ticket
@@ -32,8 +31,9 @@ type Dependencies = { db: Database; notifications: Pick<NotificationService, 'ti
 export function createTicketService({ db, notifications }: Dependencies) {
   const requesterRole = (actor: Actor): TicketRecord['requesterRole'] => (actor.asAgent ? 'SUPPORT_AGENT' : 'TENANT_USER')
 
-  async function existingTicket(executor: Database, tenantId: number, ticketId: string): Promise<TicketRecord> {
-    const ticket = await ticketRepository.findById(executor, tenantId, ticketId)
+  /** A ticket the viewer may see; any other does not exist for them (404), like another tenant's. */
+  async function visibleTicket(executor: Database, tenantId: number, ticketId: string, viewer: Actor): Promise<TicketRecord> {
+    const ticket = await ticketRepository.findVisible(executor, tenantId, ticketId, viewer)
     if (!ticket) throw new NotFoundError('Ticket')
     return ticket
   }
@@ -116,19 +116,27 @@ export function createTicketService({ db, notifications }: Dependencies) {
         return publicTicket(replied!.ticket)
       }),
 
-    get: async (tenantId: number, ticketId: string): Promise<Ticket> => publicTicket(await existingTicket(db, tenantId, ticketId)),
+    get: async (tenantId: number, ticketId: string, viewer: Actor): Promise<Ticket> =>
+      publicTicket(await visibleTicket(db, tenantId, ticketId, viewer)),
 
-    async list(tenantId: number, status: TicketStatus | undefined, page: PageRequest) {
-      if (page.cursor !== undefined && !(await ticketRepository.findById(db, tenantId, page.cursor))) throw new InvalidCursorError()
-      const rows = await ticketRepository.page(db, tenantId, status, page)
+    async list(tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest) {
+      if (page.cursor !== undefined && !(await ticketRepository.findVisible(db, tenantId, page.cursor, viewer))) {
+        throw new InvalidCursorError()
+      }
+      const rows = await ticketRepository.page(db, tenantId, viewer, status, page)
       return toPage(rows.map(publicTicket), page, (ticket) => ticket.id)
     },
 
     /** Status changes follow the workflow under the ticket's row lock; setting the current status is a no-op. */
-    async update(tenantId: number, ticketId: string, changes: { status?: TicketStatus; assignee_id?: number | null }): Promise<Ticket> {
+    async update(
+      tenantId: number,
+      ticketId: string,
+      editor: Actor,
+      changes: { status?: TicketStatus; assignee_id?: number | null },
+    ): Promise<Ticket> {
       try {
         return await db.transaction(async (tx) => {
-          const ticket = await ticketRepository.lock(tx, tenantId, ticketId)
+          const ticket = await ticketRepository.lock(tx, tenantId, ticketId, editor)
           if (!ticket) throw new NotFoundError('Ticket')
           const { status, assignee_id: assigneeId } = changes
           const moved = status !== undefined && status !== ticket.status
@@ -146,21 +154,21 @@ export function createTicketService({ db, notifications }: Dependencies) {
       } catch (error) {
         // Reopening races a new offline ticket for the same agent: the unique index decides, as above.
         if (!isUniqueViolation(error, liveOfflineTicketIndex)) throw error
-        const ticket = await existingTicket(db, tenantId, ticketId)
+        const ticket = await visibleTicket(db, tenantId, ticketId, editor)
         const live = ticket.agent_id === null ? undefined : await ticketRepository.findLiveOffline(db, tenantId, ticket.agent_id)
-        throw new LiveOfflineTicketExistsError(live?.id ?? 'unknown')
+        throw new LiveOfflineTicketExistsError(live?.id)
       }
     },
 
     reply: (tenantId: number, ticketId: string, author: Actor, message: string): Promise<TicketReply> =>
       db.transaction(async (tx) => {
-        const replied = await addReply(tx, await existingTicket(tx, tenantId, ticketId), author, message, openTicketStatuses)
+        const replied = await addReply(tx, await visibleTicket(tx, tenantId, ticketId, author), author, message, replyableStatuses)
         if (!replied) throw new TicketClosedError()
         return replied.reply
       }),
 
-    async listReplies(tenantId: number, ticketId: string, page: PageRequest) {
-      await existingTicket(db, tenantId, ticketId)
+    async listReplies(tenantId: number, ticketId: string, viewer: Actor, page: PageRequest) {
+      await visibleTicket(db, tenantId, ticketId, viewer)
       const cursorSeq = page.cursor === undefined ? undefined : await replyRepository.seqOf(db, tenantId, ticketId, page.cursor)
       if (page.cursor !== undefined && cursorSeq === undefined) throw new InvalidCursorError()
       const rows = await replyRepository.page(db, tenantId, ticketId, { ...page, cursor: cursorSeq })

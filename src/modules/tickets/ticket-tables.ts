@@ -3,7 +3,7 @@ import { check, foreignKey, index, integer, pgTable, primaryKey, text, timestamp
 import { tenants } from '../tenants/tenant-table.js'
 
 export const ticketStatuses = ['OPEN', 'IN_PROGRESS', 'RESOLVED', 'CLOSED'] as const
-export const requesterRoles = ['SUPPORT_AGENT', 'TENANT_USER'] as const
+const requesterRoles = ['SUPPORT_AGENT', 'TENANT_USER'] as const
 export const liveOfflineTicketIndex = 'tickets_one_live_offline_ticket_per_agent'
 
 export const tickets = pgTable(
