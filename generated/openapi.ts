@@ -360,7 +360,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark every notification the caller sees as read */
+        /**
+         * Mark every notification the caller sees as read
+         * @description Marks everything up to the newest notification the caller sees, in one step whatever the history's size;
+         *     what arrives later is unread.
+         */
         post: operations["markAllNotificationsRead"];
         delete?: never;
         options?: never;
@@ -575,7 +579,10 @@ export interface components {
             ticket_id: string | null;
             reply_id: string | null;
             created_at: components["schemas"]["Rfc3339String"];
-            /** @description When the caller read it; `null` while unread. */
+            /**
+             * @description When the caller read it: marked read one by one, or the latest read-all that covered it, whichever
+             *     came first; `null` while unread.
+             */
             read_at: components["schemas"]["Rfc3339String"] | null;
         };
         UnreadCount: {

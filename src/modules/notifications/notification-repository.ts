@@ -1,14 +1,16 @@
-import { and, count, eq, isNull, ne, or, sql } from 'drizzle-orm'
+import { and, count, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
-import { notificationReads, notifications } from './notification-tables.js'
+import { notificationReadMarks, notificationReads, notifications } from './notification-tables.js'
 
 export type Notification = components['schemas']['Notification']
 type NewNotification = Omit<typeof notifications.$inferInsert, 'createdAt'>
 
 type Reader = { tenantId: number; userId: number }
+/** A timestamp as PostgreSQL prints it: a JS Date would drop its microseconds, and with them the newest row. */
+type ExactTimestamp = string
 
 const toNotification = (row: typeof notifications.$inferSelect, readAt: Date | null): Notification => ({
   id: row.id,
@@ -38,17 +40,48 @@ const readBy = ({ tenantId, userId }: Reader) =>
     eq(notificationReads.userId, userId),
   )
 
+const markOf = ({ tenantId, userId }: Reader) =>
+  and(eq(notificationReadMarks.tenantId, tenantId), eq(notificationReadMarks.userId, userId))
+
+/**
+ * Unread: after the reader's read-all mark and not read one by one. The mark is passed as a value, not a
+ * subquery, so PostgreSQL plans with it: a range scan on (tenant_id, created_at, id) whose cost follows
+ * the unread notifications, not the tenant's whole history.
+ */
+const unreadAfter = (readThrough: ExactTimestamp | undefined) =>
+  and(
+    isNull(notificationReads.readAt),
+    readThrough === undefined ? undefined : sql`${notifications.createdAt} > ${readThrough}::timestamptz`,
+  )
+
+/** The reader's own reading of it, or the read-all that covered it, whichever came first. */
+const readAt = sql<Date | null>`least(${notificationReads.readAt},
+  case when ${notifications.createdAt} <= ${notificationReadMarks.readThrough} then ${notificationReadMarks.markedAt} end)`.mapWith(
+  notificationReads.readAt,
+)
+
+async function readThroughOf(db: Database, reader: Reader): Promise<ExactTimestamp | undefined> {
+  const [mark] = await db
+    .select({ readThrough: sql<ExactTimestamp>`${notificationReadMarks.readThrough}::text` })
+    .from(notificationReadMarks)
+    .where(markOf(reader))
+  return mark?.readThrough
+}
+
+const withReadState = (db: Database, reader: Reader) =>
+  db
+    .select({ row: notifications, readAt })
+    .from(notifications)
+    .leftJoin(notificationReads, readBy(reader))
+    .leftJoin(notificationReadMarks, markOf(reader))
+
 export const notificationRepository = {
   async insert(db: Database, values: NewNotification): Promise<void> {
     await db.insert(notifications).values(values)
   },
 
   async findVisible(db: Database, reader: Reader, id: string): Promise<Notification | undefined> {
-    const [found] = await db
-      .select({ row: notifications, readAt: notificationReads.readAt })
-      .from(notifications)
-      .leftJoin(notificationReads, readBy(reader))
-      .where(and(visibleTo(reader), eq(notifications.id, id)))
+    const [found] = await withReadState(db, reader).where(and(visibleTo(reader), eq(notifications.id, id)))
     return found && toNotification(found.row, found.readAt)
   },
 
@@ -59,26 +92,29 @@ export const notificationRepository = {
         ? undefined
         : sql`(select created_at, id from notifications where tenant_id = ${reader.tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(notifications.createdAt, notifications.id, cursorRow, page)
-    const rows = await db
-      .select({ row: notifications, readAt: notificationReads.readAt })
-      .from(notifications)
-      .leftJoin(notificationReads, readBy(reader))
-      .where(and(visibleTo(reader), unreadOnly ? isNull(notificationReads.readAt) : undefined, window.beyondCursor))
+    const rows = await withReadState(db, reader)
+      .where(and(visibleTo(reader), unreadOnly ? unreadAfter(await readThroughOf(db, reader)) : undefined, window.beyondCursor))
       .orderBy(...window.order)
       .limit(window.limit)
     return rows.map(({ row, readAt }) => toNotification(row, readAt))
   },
 
-  async unreadCount(db: Database, reader: Reader): Promise<number> {
+  async unreadCount(db: Database, reader: Reader, through?: ExactTimestamp): Promise<number> {
     const [row] = await db
       .select({ unread: count() })
       .from(notifications)
       .leftJoin(notificationReads, readBy(reader))
-      .where(and(visibleTo(reader), isNull(notificationReads.readAt)))
+      .where(
+        and(
+          visibleTo(reader),
+          unreadAfter(await readThroughOf(db, reader)),
+          through === undefined ? undefined : sql`${notifications.createdAt} <= ${through}::timestamptz`,
+        ),
+      )
     return row.unread
   },
 
-  /** Marks read; a second reading keeps the first `read_at`. */
+  /** Marks one read; a notification already read keeps its first `read_at`. */
   async markRead(db: Database, reader: Reader, id: string): Promise<void> {
     await db
       .insert(notificationReads)
@@ -86,19 +122,30 @@ export const notificationRepository = {
       .onConflictDoNothing()
   },
 
-  /** Marks every unread notification the reader sees; returns how many this call marked. */
-  async markAllRead(db: Database, reader: Reader): Promise<number> {
-    const unread = db
-      .select({
-        tenantId: notifications.tenantId,
-        userId: sql<number>`${reader.userId}::integer`.as('user_id'),
-        notificationId: notifications.id,
-        readAt: sql<Date>`now()`.as('read_at'),
-      })
+  /** Until the caller's transaction ends, the reader's other read-alls wait, so each counts only what it marks. */
+  async lockReadMark(db: Database, reader: Reader): Promise<void> {
+    await db.execute(sql`select pg_advisory_xact_lock(${reader.tenantId}::integer, ${reader.userId}::integer)`)
+  },
+
+  /** The newest notification the reader sees, up to which a read-all marks. */
+  async newestVisible(db: Database, reader: Reader): Promise<ExactTimestamp | undefined> {
+    const [row] = await db
+      .select({ createdAt: sql<ExactTimestamp>`${notifications.createdAt}::text` })
       .from(notifications)
-      .leftJoin(notificationReads, readBy(reader))
-      .where(and(visibleTo(reader), isNull(notificationReads.readAt)))
-    const marked = await db.insert(notificationReads).select(unread).onConflictDoNothing().returning({ id: notificationReads.notificationId })
-    return marked.length
+      .where(visibleTo(reader))
+      .orderBy(desc(notifications.createdAt))
+      .limit(1)
+    return row?.createdAt
+  },
+
+  /** Everything the reader sees up to `through` is read; the mark never moves back. */
+  async markReadThrough(db: Database, reader: Reader, through: ExactTimestamp): Promise<void> {
+    await db
+      .insert(notificationReadMarks)
+      .values({ tenantId: reader.tenantId, userId: reader.userId, readThrough: sql`${through}::timestamptz` })
+      .onConflictDoUpdate({
+        target: [notificationReadMarks.tenantId, notificationReadMarks.userId],
+        set: { readThrough: sql`greatest(${notificationReadMarks.readThrough}, excluded.read_through)`, markedAt: sql`now()` },
+      })
   },
 }

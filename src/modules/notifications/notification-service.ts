@@ -68,11 +68,23 @@ export function createNotificationService(db: Database) {
     markRead: (tenantId: number, userId: number, id: string): Promise<Notification> =>
       db.transaction(async (tx) => {
         const reader = { tenantId, userId }
-        if (!(await notificationRepository.findVisible(tx, reader, id))) throw new NotFoundError('Notification')
+        const found = await notificationRepository.findVisible(tx, reader, id)
+        if (!found) throw new NotFoundError('Notification')
+        if (found.read_at !== null) return found
         await notificationRepository.markRead(tx, reader, id)
         return (await notificationRepository.findVisible(tx, reader, id))!
       }),
 
-    markAllRead: (tenantId: number, userId: number): Promise<number> => notificationRepository.markAllRead(db, { tenantId, userId }),
+    /** Moves the caller's read mark to the newest notification they see; returns how many became read. */
+    markAllRead: (tenantId: number, userId: number): Promise<number> =>
+      db.transaction(async (tx) => {
+        const reader = { tenantId, userId }
+        await notificationRepository.lockReadMark(tx, reader)
+        const newest = await notificationRepository.newestVisible(tx, reader)
+        if (!newest) return 0
+        const marked = await notificationRepository.unreadCount(tx, reader, newest)
+        await notificationRepository.markReadThrough(tx, reader, newest)
+        return marked
+      }),
   }
 }

@@ -39,3 +39,15 @@ export const notificationReads = pgTable(
     foreignKey({ columns: [table.tenantId, table.notificationId], foreignColumns: [notifications.tenantId, notifications.id] }),
   ],
 )
+
+// "Everything up to here is read", per user: read-all moves it, so unread queries read only what lies after.
+export const notificationReadMarks = pgTable(
+  'notification_read_marks',
+  {
+    tenantId: integer('tenant_id').notNull().references(() => tenants.id),
+    userId: integer('user_id').notNull(),
+    readThrough: timestamp('read_through', { withTimezone: true }).notNull(),
+    markedAt: timestamp('marked_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.userId] })],
+)

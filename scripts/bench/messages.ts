@@ -3,35 +3,16 @@
 // session (they all queue for its lock) and spread over many sessions.
 //   npm run bench:messages -- [--messages 4000] [--concurrency 32]
 // Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import postgres from 'postgres'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { createTokenSigner } from '../src/platform/tokens.js'
+import { openBenchApp } from './bench-app.js'
+import { createTokenSigner } from '../../src/platform/tokens.js'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '32' } } })
 const messageCount = Number(values.messages)
 const concurrency = Number(values.concurrency)
 
-let location: Record<string, string> = { DATA_DIR: 'memory://' }
-let dropDatabase = async () => {}
-if (process.env.DATABASE_URL) {
-  const server = new URL(process.env.DATABASE_URL)
-  const name = `livechat_bench_${randomBytes(4).toString('hex')}`
-  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  dropDatabase = async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  }
-  server.pathname = `/${name}`
-  location = { DATABASE_URL: server.href }
-}
-
-const config = loadConfig({ JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', ...location })
-const app = await buildApp(config, { logger: false })
+const { app, config, close } = await openBenchApp()
 const sign = createTokenSigner(config)
 const admin = { authorization: `Bearer ${sign({ sub: 1, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
 
@@ -84,6 +65,5 @@ try {
   await measure('one session', 1)
   await measure(`${concurrency} sessions`, concurrency)
 } finally {
-  await app.close()
-  await dropDatabase()
+  await close()
 }

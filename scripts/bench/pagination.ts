@@ -3,39 +3,19 @@
 // message 10 and message 1,000,000.
 //   npm run bench:pagination -- [--messages 1000000] [--requests 300]
 // Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { and, eq, sql } from 'drizzle-orm'
-import postgres from 'postgres'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { chatMessages } from '../src/modules/livechat/livechat-tables.js'
-import { createTenantService } from '../src/modules/tenants/tenant-service.js'
-import { createTokenSigner } from '../src/platform/tokens.js'
+import { chatMessages } from '../../src/modules/livechat/livechat-tables.js'
+import { createTenantService } from '../../src/modules/tenants/tenant-service.js'
+import { openBenchApp, timeRuns } from './bench-app.js'
+import { createTokenSigner } from '../../src/platform/tokens.js'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, requests: { type: 'string', default: '300' } } })
 const messageCount = Number(values.messages)
 const requestCount = Number(values.requests)
-const secret = randomBytes(32).toString('hex')
 
-let location: Record<string, string> = { DATA_DIR: 'memory://' }
-let dropDatabase = async () => {}
-if (process.env.DATABASE_URL) {
-  const server = new URL(process.env.DATABASE_URL)
-  const name = `livechat_bench_${randomBytes(4).toString('hex')}`
-  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  dropDatabase = async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  }
-  server.pathname = `/${name}`
-  location = { DATABASE_URL: server.href }
-}
-
-const config = loadConfig({ JWT_SECRET: secret, LOG_LEVEL: 'silent', ...location })
-const app = await buildApp(config, { logger: false })
+const { app, config, close } = await openBenchApp()
 try {
   const { db, driver } = app.database
   const tenant = await createTenantService(db).create({ name: 'Bench' })
@@ -58,18 +38,12 @@ try {
       .from(chatMessages)
       .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.seq, depth)))
     const url = `/livechat/sessions/${sessionId}/messages?limit=50&cursor=${cursor.id}`
-    const timings: number[] = []
-    for (let request = 0; request < requestCount; request++) {
-      const before = performance.now()
+    const timing = await timeRuns(requestCount, async () => {
       const response = await app.inject({ method: 'GET', url, headers })
-      timings.push(performance.now() - before)
       if (response.statusCode !== 200 || response.json().data.length !== 50) throw new Error(`unexpected page: ${response.body.slice(0, 200)}`)
-    }
-    timings.sort((a, b) => a - b)
-    const at = (quantile: number) => timings[Math.floor(quantile * (timings.length - 1))].toFixed(2)
-    console.log(`page of 50 after message ${depth.toLocaleString('en').padStart(9)}: median ${at(0.5)} ms, p95 ${at(0.95)} ms (${requestCount} requests)`)
+    })
+    console.log(`page of 50 after message ${depth.toLocaleString('en').padStart(9)}: ${timing} (${requestCount} requests)`)
   }
 } finally {
-  await app.close()
-  await dropDatabase()
+  await close()
 }
