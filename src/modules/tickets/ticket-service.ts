@@ -11,7 +11,6 @@ import { liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
 
 export type TicketService = ReturnType<typeof createTicketService>
 
-
 // OPEN → IN_PROGRESS → RESOLVED → CLOSED, and a RESOLVED ticket may be reopened.
 const nextStatuses: Record<TicketStatus, readonly TicketStatus[]> = {
   OPEN: ['IN_PROGRESS'],
