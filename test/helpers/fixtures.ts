@@ -67,3 +67,24 @@ export const invalidPageQueries: ReadonlyArray<readonly [Record<string, string>,
   [{ direction: 'sideways' }, 'direction'],
   [{ cursor: 'abc' }, 'cursor'],
 ]
+
+/** Every item of a list operation, oldest page first, following next_cursor with the largest page. */
+export async function allPages<Item>(
+  t: Test,
+  context: TestApp,
+  operationId: string,
+  request: { url: string; headers: Record<string, string>; query?: Record<string, string> },
+): Promise<Item[]> {
+  const all: Item[] = []
+  let cursor: string | undefined
+  for (let pages = 1; pages <= 100; pages++) {
+    const query = { ...request.query, limit: '100', ...(cursor && { cursor }) }
+    const response = await context.call(t, operationId, { method: 'GET', url: request.url, headers: request.headers, query })
+    t.equal(response.statusCode, 200, `${operationId} page ${pages} is 200`)
+    const body = response.json()
+    all.push(...body.data)
+    if (!body.meta.pagination.has_next) return all
+    cursor = body.meta.pagination.next_cursor
+  }
+  throw new Error(`${operationId}: more than 100 pages`)
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { agentHeaders, createTenant, openSession, sendMessage, invalidPageQueries } from '../helpers/fixtures.js'
+import { agentHeaders, createTenant, openSession, sendMessage, invalidPageQueries, allPages } from '../helpers/fixtures.js'
 import { onEachDatabase } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
@@ -38,17 +38,9 @@ onEachDatabase(t, async (t, context) => {
     return { data: body.data as ChatMessage[], pagination: body.meta.pagination as Pagination }
   }
 
-  /** Every message of the session, following next_cursor with the largest page. */
-  async function listAll(t: Test, sessionId: string, as?: As): Promise<ChatMessage[]> {
-    const all: ChatMessage[] = []
-    let cursor: string | undefined
-    for (;;) {
-      const { data, pagination } = await page(t, sessionId, { limit: '100', ...(cursor && { cursor }) }, as)
-      all.push(...data)
-      if (!pagination.has_next) return all
-      cursor = pagination.next_cursor
-    }
-  }
+  /** Every message of the session, oldest first. */
+  const listAll = (t: Test, sessionId: string, as?: As) =>
+    allPages<ChatMessage>(t, context, 'listMessages', { url: `/livechat/sessions/${sessionId}/messages`, headers: headersOf(as) })
 
   /** Sends `count` messages "Pesan 1".."Pesan count" in order and returns them as stored. */
   async function sendMany(t: Test, sessionId: string, count: number, agentId = 1): Promise<ChatMessage[]> {

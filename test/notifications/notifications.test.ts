@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type SQL } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage, setPresence, invalidPageQueries } from '../helpers/fixtures.js'
+import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage, setPresence, invalidPageQueries, allPages } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
@@ -50,19 +50,9 @@ onEachDatabase(t, async (t, context) => {
     return { data: body.data as Notification[], pagination: body.meta.pagination as Pagination }
   }
 
-  /** Every notification the caller sees, newest first, following next_cursor with the largest page. */
-  async function seen(t: Test, headers: Headers, query: Record<string, string> = {}): Promise<Notification[]> {
-    const all: Notification[] = []
-    let cursor: string | undefined
-    for (let pages = 0; pages < 50; pages++) {
-      const { data, pagination } = await page(t, headers, { ...query, limit: '100', ...(cursor && { cursor }) })
-      all.push(...data)
-      if (!pagination.has_next) return all
-      cursor = pagination.next_cursor
-    }
-    t.fail('more than 50 pages of notifications')
-    return all
-  }
+  /** Every notification the caller sees, newest first. */
+  const seen = (t: Test, headers: Headers, query: Record<string, string> = {}) =>
+    allPages<Notification>(t, context, 'listNotifications', { url: '/notifications', headers, query })
 
   async function unread(t: Test, headers: Headers): Promise<number> {
     const response = await countOf(t, headers)

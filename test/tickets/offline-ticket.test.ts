@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { agentHeaders, createTenant, setPresence } from '../helpers/fixtures.js'
+import { agentHeaders, createTenant, setPresence, allPages } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
@@ -37,41 +37,11 @@ function clientOf(context: TestApp) {
     return response.json().data
   }
 
-  async function replies(t: Test, tenantId: number, id: string): Promise<TicketReply[]> {
-    const all: TicketReply[] = []
-    let cursor: string | undefined
-    for (;;) {
-      const response = await context.call(t, 'listTicketReplies', {
-        method: 'GET',
-        url: `/tickets/${id}/replies`,
-        query: { limit: '100', ...(cursor && { cursor }) },
-        headers: agentHeaders(context, tenantId, 1),
-      })
-      t.equal(response.statusCode, 200, 'replies listed')
-      const body = response.json()
-      all.push(...body.data)
-      if (!body.meta.pagination.has_next) return all
-      cursor = body.meta.pagination.next_cursor
-    }
-  }
+  const replies = (t: Test, tenantId: number, id: string) =>
+    allPages<TicketReply>(t, context, 'listTicketReplies', { url: `/tickets/${id}/replies`, headers: agentHeaders(context, tenantId, 1) })
 
-  async function tickets(t: Test, tenantId: number, status?: string): Promise<Ticket[]> {
-    const all: Ticket[] = []
-    let cursor: string | undefined
-    for (;;) {
-      const response = await context.call(t, 'listTickets', {
-        method: 'GET',
-        url: '/tickets',
-        query: { limit: '100', ...(status && { status }), ...(cursor && { cursor }) },
-        headers: agentHeaders(context, tenantId, 1),
-      })
-      t.equal(response.statusCode, 200, 'tickets listed')
-      const body = response.json()
-      all.push(...body.data)
-      if (!body.meta.pagination.has_next) return all
-      cursor = body.meta.pagination.next_cursor
-    }
-  }
+  const tickets = (t: Test, tenantId: number, status?: string) =>
+    allPages<Ticket>(t, context, 'listTickets', { url: '/tickets', headers: agentHeaders(context, tenantId, 1), query: status ? { status } : {} })
 
   const offlineTicketsOf = async (t: Test, tenantId: number, agentId: number) =>
     (await tickets(t, tenantId)).filter((ticket) => ticket.source === 'LIVECHAT_OFFLINE' && ticket.agent_id === agentId)
