@@ -226,6 +226,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livechat/sessions/{id}/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tell the session's other participants that the caller is typing
+         * @description Forwards an ephemeral `typing` event (no id, not stored) to the streams of the session's other
+         *     participants. At most one per user and session per second is forwarded; the rest are accepted and
+         *     dropped. A `CLOSED` session takes none (400).
+         */
+        post: operations["sendTyping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/sessions/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store how far the caller has read a session
+         * @description Moves the caller's read position to `message_id` (it never moves back: an older message changes
+         *     nothing) and, when it moved, sends a `read` event to the tenant's side. `unread_count` of the session
+         *     counts the messages after this position that others wrote.
+         */
+        post: operations["markSessionRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions/{id}/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tell the session's other participants that the caller is typing (tenant side)
+         * @description As `POST /livechat/sessions/{id}/typing`, for the tenant's users.
+         */
+        post: operations["sendClientTyping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store how far the caller has read a session (tenant side)
+         * @description As `POST /livechat/sessions/{id}/read`; the `read` event goes to the session's agent.
+         */
+        post: operations["markClientSessionRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling agent's live events (Server-Sent Events)
+         * @description One stream per user: the events of every session whose agent is the caller. With `X-Tenant-ID`, in
+         *     that tenant; without it, in every active tenant the token lists (each event names its `tenant_id`; a
+         *     tenant deactivated while the stream is open stops contributing). While the stream is open the agent's
+         *     `ONLINE` presence in those tenants does not lapse.
+         *
+         *     The body is `text/event-stream`. Each frame's `event:` is the event's `type` and its `data:` is a
+         *     `StreamEvent` (JSON). Stored events carry an `id:`; `typing` does not. The first frame is
+         *     `stream.ready`, whose `id:` (also in its data as `resume_from`) is where to resume from if no other
+         *     event arrives. Resume by reconnecting with `Last-Event-ID` (or `last_event_id`): first every missed
+         *     event, in order, then live ones, none twice. Ids are opaque. Comment lines (`: keep-alive`) come every
+         *     `STREAM_HEARTBEAT_SECONDS`. The stream ends when the caller's token expires, on server shutdown (after a
+         *     `stream.reconnect` event), or when the client falls too far behind (resume from the last id).
+         */
+        get: operations["streamAgentEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling tenant user's live events (Server-Sent Events)
+         * @description The events of every session of the tenant, and the caller's notifications (`notification.created`).
+         *     Framing, resuming, heartbeats and ending as for `GET /livechat/events`.
+         */
+        get: operations["streamClientEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived token for opening a stream from a browser's EventSource
+         * @description `EventSource` cannot send `Authorization`, so a browser first asks for a stream token with its normal
+         *     headers and then opens the stream with `?stream_token=…` in place of both headers. The token is bound
+         *     to the caller, the stream `path` and the tenant (`X-Tenant-ID`, when given), must be used within 60
+         *     seconds, and works once. The stream it opens ends when the bearer token it was made with expires.
+         *     Without a body, the stream is the one of the caller's role.
+         */
+        post: operations["createStreamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets": {
         parameters: {
             query?: never;
@@ -461,6 +621,154 @@ export interface components {
             status: components["schemas"]["SessionStatus"];
             created_at: components["schemas"]["Rfc3339String"];
             updated_at: components["schemas"]["Rfc3339String"];
+            /** @description Messages others wrote after the caller's read position (`POST …/read`), for the caller. */
+            unread_count: number;
+        };
+        /** @description A session as it was changed, in `session.opened` and `session.closed` events (unread counts are per reader). */
+        ChatSessionChange: {
+            /** Format: uuid */
+            id: string;
+            tenant_id: components["schemas"]["TenantId"];
+            agent_id: components["schemas"]["UserId"];
+            status: components["schemas"]["SessionStatus"];
+            created_at: components["schemas"]["Rfc3339String"];
+            updated_at: components["schemas"]["Rfc3339String"];
+        };
+        /**
+         * @description `agent`: a `SUPPORT_AGENT` on the agents' calls; `tenant`: a `TENANT_USER` on the client calls.
+         * @enum {string}
+         */
+        ParticipantSide: "agent" | "tenant";
+        MarkReadRequest: {
+            /**
+             * Format: uuid
+             * @description A message of the session; everything up to it is read.
+             */
+            message_id: string;
+        };
+        SessionReadState: {
+            /** Format: uuid */
+            session_id: string;
+            user_id: components["schemas"]["UserId"];
+            /** Format: uuid */
+            last_read_message_id: string;
+            read_at: components["schemas"]["Rfc3339String"];
+            unread_count: number;
+        };
+        TypingResult: {
+            /** @description False when dropped: one per user and session per second is forwarded. */
+            forwarded: boolean;
+        };
+        /** @description An event id as a stream sent it; opaque to clients. */
+        StreamPosition: string;
+        /** @enum {string} */
+        StreamPath: "/livechat/events" | "/livechat/client/events";
+        StreamTokenRequest: {
+            /** @description The stream the token opens; by default the one of the caller's role (`SUPPORT_AGENT` first). */
+            path?: components["schemas"]["StreamPath"];
+        };
+        StreamToken: {
+            /** @description Pass as `?stream_token=` to the stream. */
+            token: string;
+            expires_at: components["schemas"]["Rfc3339String"];
+            path: components["schemas"]["StreamPath"];
+            /** @description The tenant the stream acts for; `null` for an agent stream over every tenant of the token. */
+            tenant_id: components["schemas"]["TenantId"] | null;
+        };
+        /** @description The `data:` of an event on `GET /livechat/events` or `GET /livechat/client/events`; `type` is also its SSE `event:`. */
+        StreamEvent: components["schemas"]["StreamReadyEvent"] | components["schemas"]["StreamReconnectEvent"] | components["schemas"]["MessageCreatedEvent"] | components["schemas"]["SessionOpenedEvent"] | components["schemas"]["SessionClosedEvent"] | components["schemas"]["NotificationCreatedEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["ReadEvent"];
+        /** @description First on every stream; its `id:` is where to resume from if nothing else arrives. */
+        StreamReadyEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.ready";
+            resume_from: components["schemas"]["StreamPosition"];
+            /** @description The tenants the stream covers. */
+            tenant_ids: components["schemas"]["TenantId"][];
+        };
+        /** @description The server is ending the stream: reconnect with `Last-Event-ID` (`credentials_expired`: with a fresh token). */
+        StreamReconnectEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.reconnect";
+            /** @enum {string} */
+            reason: "shutdown" | "credentials_expired" | "tenant_inactive";
+        };
+        MessageCreatedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.created";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            message: components["schemas"]["ChatMessage"];
+        };
+        SessionOpenedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session.opened";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            session: components["schemas"]["ChatSessionChange"];
+        };
+        SessionClosedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session.closed";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            session: components["schemas"]["ChatSessionChange"];
+        };
+        /** @description Tenant side only, to the users who see the notification. */
+        NotificationCreatedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notification.created";
+            tenant_id: components["schemas"]["TenantId"];
+            notification: components["schemas"]["Notification"];
+        };
+        /** @description Ephemeral (no `id:`, not replayed), to the session's other participants. */
+        TypingEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "typing";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            user_id: components["schemas"]["UserId"];
+            side: components["schemas"]["ParticipantSide"];
+        };
+        /** @description A participant's read position moved; sent to the other side. */
+        ReadEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "read";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            user_id: components["schemas"]["UserId"];
+            side: components["schemas"]["ParticipantSide"];
+            /** Format: uuid */
+            last_read_message_id: string;
+            read_at: components["schemas"]["Rfc3339String"];
         };
         ChatMessage: {
             /** Format: uuid */
@@ -739,6 +1047,30 @@ export interface components {
             meta: components["schemas"]["Meta"];
             errors: null;
         };
+        TypingResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["TypingResult"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        SessionReadResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["SessionReadState"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
+        StreamTokenResponse: {
+            /** @constant */
+            success: true;
+            message: string;
+            data: components["schemas"]["StreamToken"];
+            meta: components["schemas"]["Meta"];
+            errors: null;
+        };
     };
     responses: {
         /** @description The request is invalid or breaks a rule; `errors` names the fields and reasons. */
@@ -804,6 +1136,28 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description The caller already has `STREAM_MAX_PER_USER` streams open on this instance; close one first. */
+        TooManyStreams: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description An endless `text/event-stream` of frames `id: <opaque>` (stored events only), `event: <type>`,
+         *     `data: <StreamEvent as JSON>`, and `: keep-alive` comment lines. It opens with a `retry:` line and a
+         *     `stream.ready` event.
+         */
+        EventStream: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "text/event-stream": components["schemas"]["StreamEvent"];
+            };
+        };
     };
     parameters: {
         /** @description The session id. */
@@ -816,6 +1170,15 @@ export interface components {
         Cursor: string;
         /** @description Read the items after the cursor (`next`) or before it (`prev`). */
         Direction: "next" | "prev";
+        /** @description Follow this session only (a session of the tenant; 404 otherwise). */
+        StreamSessionId: string;
+        /** @description Where to resume, for clients that cannot set the `Last-Event-ID` header; the header wins. */
+        LastEventIdQuery: components["schemas"]["StreamPosition"];
+        /**
+         * @description The `id:` of the last event received (as `EventSource` sends it on reconnecting). An id this caller
+         *     could not have received on this stream (another user's or another tenant's, or malformed) is 400.
+         */
+        LastEventIdHeader: components["schemas"]["StreamPosition"];
     };
     requestBodies: never;
     headers: never;
@@ -1287,6 +1650,222 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    sendTyping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; whether it was forwarded or dropped by the once-a-second limit, `data.forwarded` says. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TypingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    markSessionRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller's read position after the call. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionReadResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    sendClientTyping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; whether it was forwarded or dropped by the once-a-second limit, `data.forwarded` says. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TypingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    markClientSessionRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller's read position after the call. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionReadResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamAgentEvents: {
+        parameters: {
+            query?: {
+                /** @description Follow this session only (a session of the tenant; 404 otherwise). */
+                session_id?: components["parameters"]["StreamSessionId"];
+                /** @description Where to resume, for clients that cannot set the `Last-Event-ID` header; the header wins. */
+                last_event_id?: components["parameters"]["LastEventIdQuery"];
+            };
+            header?: {
+                /**
+                 * @description The `id:` of the last event received (as `EventSource` sends it on reconnecting). An id this caller
+                 *     could not have received on this stream (another user's or another tenant's, or malformed) is 400.
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EventStream"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyStreams"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamClientEvents: {
+        parameters: {
+            query?: {
+                /** @description Follow this session only (a session of the tenant; 404 otherwise). */
+                session_id?: components["parameters"]["StreamSessionId"];
+                /** @description Where to resume, for clients that cannot set the `Last-Event-ID` header; the header wins. */
+                last_event_id?: components["parameters"]["LastEventIdQuery"];
+            };
+            header?: {
+                /**
+                 * @description The `id:` of the last event received (as `EventSource` sends it on reconnecting). An id this caller
+                 *     could not have received on this stream (another user's or another tenant's, or malformed) is 400.
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EventStream"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyStreams"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createStreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StreamTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token, and when it stops being accepted. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

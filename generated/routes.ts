@@ -18,9 +18,49 @@ export const ErrorResponse = Type.Object({ "success": Type.Literal(false), "mess
 
 export const SessionStatus = Type.Unsafe<"OPEN" | "CLOSED">({"type":"string","enum":["OPEN","CLOSED"]})
 
-export const ChatSession = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "agent_id": UserId, "status": SessionStatus, "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
+export const ChatSession = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "agent_id": UserId, "status": SessionStatus, "created_at": Rfc3339String, "updated_at": Rfc3339String, "unread_count": Type.Integer({"minimum":0,"description":"Messages others wrote after the caller's read position (`POST …/read`), for the caller."}) }, {"additionalProperties":false})
+
+export const ChatSessionChange = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "agent_id": UserId, "status": SessionStatus, "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"description":"A session as it was changed, in `session.opened` and `session.closed` events (unread counts are per reader).","additionalProperties":false})
+
+export const ParticipantSide = Type.Unsafe<"agent" | "tenant">({"type":"string","enum":["agent","tenant"],"description":"`agent`: a `SUPPORT_AGENT` on the agents' calls; `tenant`: a `TENANT_USER` on the client calls."})
+
+export const MarkReadRequest = Type.Object({ "message_id": Type.String({"format":"uuid","description":"A message of the session; everything up to it is read."}) }, {"additionalProperties":false})
+
+export const SessionReadState = Type.Object({ "session_id": Type.String({"format":"uuid"}), "user_id": UserId, "last_read_message_id": Type.String({"format":"uuid"}), "read_at": Rfc3339String, "unread_count": Type.Integer({"minimum":0}) }, {"additionalProperties":false})
+
+export const TypingResult = Type.Object({ "forwarded": Type.Boolean({"description":"False when dropped: one per user and session per second is forwarded."}) }, {"additionalProperties":false})
+
+export const StreamPosition = Type.String({"minLength":1,"maxLength":2000,"description":"An event id as a stream sent it; opaque to clients."})
+
+export const StreamPath = Type.Unsafe<"/livechat/events" | "/livechat/client/events">({"type":"string","enum":["/livechat/events","/livechat/client/events"]})
+
+export const StreamTokenRequest = Type.Object({ "path": Type.Optional(StreamPath) }, {"additionalProperties":false})
+
+export const StreamToken = Type.Object({ "token": Type.String({"description":"Pass as `?stream_token=` to the stream."}), "expires_at": Rfc3339String, "path": StreamPath, "tenant_id": Type.Union([TenantId, Type.Null()], {"description":"The tenant the stream acts for; `null` for an agent stream over every tenant of the token."}) }, {"additionalProperties":false})
+
+export const StreamReadyEvent = Type.Object({ "type": Type.Literal("stream.ready"), "resume_from": StreamPosition, "tenant_ids": Type.Array(TenantId, {"description":"The tenants the stream covers."}) }, {"description":"First on every stream; its `id:` is where to resume from if nothing else arrives.","additionalProperties":false})
+
+export const StreamReconnectEvent = Type.Object({ "type": Type.Literal("stream.reconnect"), "reason": Type.Unsafe<"shutdown" | "credentials_expired" | "tenant_inactive">({"type":"string","enum":["shutdown","credentials_expired","tenant_inactive"]}) }, {"description":"The server is ending the stream: reconnect with `Last-Event-ID` (`credentials_expired`: with a fresh token).","additionalProperties":false})
 
 export const ChatMessage = Type.Object({ "id": Type.String({"format":"uuid"}), "session_id": Type.String({"format":"uuid"}), "sender_id": UserId, "message": Type.String(), "created_at": Rfc3339String }, {"additionalProperties":false})
+
+export const MessageCreatedEvent = Type.Object({ "type": Type.Literal("message.created"), "tenant_id": TenantId, "session_id": Type.String({"format":"uuid"}), "message": ChatMessage }, {"additionalProperties":false})
+
+export const SessionOpenedEvent = Type.Object({ "type": Type.Literal("session.opened"), "tenant_id": TenantId, "session_id": Type.String({"format":"uuid"}), "session": ChatSessionChange }, {"additionalProperties":false})
+
+export const SessionClosedEvent = Type.Object({ "type": Type.Literal("session.closed"), "tenant_id": TenantId, "session_id": Type.String({"format":"uuid"}), "session": ChatSessionChange }, {"additionalProperties":false})
+
+export const NotificationType = Type.Unsafe<"CHAT_MESSAGE" | "TICKET_REPLY">({"type":"string","enum":["CHAT_MESSAGE","TICKET_REPLY"]})
+
+export const Notification = Type.Object({ "id": Type.String({"format":"uuid"}), "type": NotificationType, "text": Type.String({"description":"A short text: who wrote, and the start of what they wrote."}), "recipient_id": Type.Union([UserId, Type.Null()], {"description":"The user it is addressed to; `null` for the whole tenant."}), "session_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `CHAT_MESSAGE`: the session to open."}), "message_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "ticket_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `TICKET_REPLY`: the ticket to open."}), "reply_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "created_at": Rfc3339String, "read_at": Type.Union([Rfc3339String, Type.Null()], {"description":"When the caller read it: marked read one by one, or the latest read-all that covered it, whichever\ncame first; `null` while unread.\n"}) }, {"additionalProperties":false})
+
+export const NotificationCreatedEvent = Type.Object({ "type": Type.Literal("notification.created"), "tenant_id": TenantId, "notification": Notification }, {"description":"Tenant side only, to the users who see the notification.","additionalProperties":false})
+
+export const TypingEvent = Type.Object({ "type": Type.Literal("typing"), "tenant_id": TenantId, "session_id": Type.String({"format":"uuid"}), "user_id": UserId, "side": ParticipantSide }, {"description":"Ephemeral (no `id:`, not replayed), to the session's other participants.","additionalProperties":false})
+
+export const ReadEvent = Type.Object({ "type": Type.Literal("read"), "tenant_id": TenantId, "session_id": Type.String({"format":"uuid"}), "user_id": UserId, "side": ParticipantSide, "last_read_message_id": Type.String({"format":"uuid"}), "read_at": Rfc3339String }, {"description":"A participant's read position moved; sent to the other side.","additionalProperties":false})
+
+export const StreamEvent = Type.Union([StreamReadyEvent, StreamReconnectEvent, MessageCreatedEvent, SessionOpenedEvent, SessionClosedEvent, NotificationCreatedEvent, TypingEvent, ReadEvent], {"description":"The `data:` of an event on `GET /livechat/events` or `GET /livechat/client/events`; `type` is also its SSE `event:`.","discriminator":{"propertyName":"type","mapping":{"stream.ready":"#/components/schemas/StreamReadyEvent","stream.reconnect":"#/components/schemas/StreamReconnectEvent","message.created":"#/components/schemas/MessageCreatedEvent","session.opened":"#/components/schemas/SessionOpenedEvent","session.closed":"#/components/schemas/SessionClosedEvent","notification.created":"#/components/schemas/NotificationCreatedEvent","typing":"#/components/schemas/TypingEvent","read":"#/components/schemas/ReadEvent"}}})
 
 export const PresenceStatus = Type.Unsafe<"ONLINE" | "OFFLINE">({"type":"string","enum":["ONLINE","OFFLINE"]})
 
@@ -53,10 +93,6 @@ export const TicketSource = Type.Unsafe<"LIVECHAT_OFFLINE" | "DIRECT">({"type":"
 export const Ticket = Type.Object({ "id": Type.String({"format":"uuid"}), "tenant_id": TenantId, "status": TicketStatus, "source": TicketSource, "subject": Type.String(), "requester_id": UserId, "agent_id": Type.Union([UserId, Type.Null()], {"description":"The agent who was offline, for `LIVECHAT_OFFLINE` tickets."}), "assignee_id": Type.Union([UserId, Type.Null()]), "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
 
 export const TicketReply = Type.Object({ "id": Type.String({"format":"uuid"}), "ticket_id": Type.String({"format":"uuid"}), "author_id": UserId, "message": Type.String(), "created_at": Rfc3339String }, {"additionalProperties":false})
-
-export const NotificationType = Type.Unsafe<"CHAT_MESSAGE" | "TICKET_REPLY">({"type":"string","enum":["CHAT_MESSAGE","TICKET_REPLY"]})
-
-export const Notification = Type.Object({ "id": Type.String({"format":"uuid"}), "type": NotificationType, "text": Type.String({"description":"A short text: who wrote, and the start of what they wrote."}), "recipient_id": Type.Union([UserId, Type.Null()], {"description":"The user it is addressed to; `null` for the whole tenant."}), "session_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `CHAT_MESSAGE`: the session to open."}), "message_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "ticket_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()], {"description":"For `TICKET_REPLY`: the ticket to open."}), "reply_id": Type.Union([Type.String({"format":"uuid"}), Type.Null()]), "created_at": Rfc3339String, "read_at": Type.Union([Rfc3339String, Type.Null()], {"description":"When the caller read it: marked read one by one, or the latest read-all that covered it, whichever\ncame first; `null` while unread.\n"}) }, {"additionalProperties":false})
 
 export const UnreadCount = Type.Object({ "unread": Type.Integer({"minimum":0}) }, {"additionalProperties":false})
 
@@ -98,12 +134,19 @@ export const UnreadCountResponse = Type.Object({ "success": Type.Literal(true), 
 
 export const ReadAllResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": ReadAllResult, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
+export const TypingResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": TypingResult, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const SessionReadResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": SessionReadState, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
+export const StreamTokenResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": StreamToken, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+
 export const operations = {
   setMyPresence: {
     method: 'PUT',
     url: '/livechat/agents/me/presence',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       body: SetPresenceRequest,
       response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -112,8 +155,9 @@ export const operations = {
   listSessions: {
     method: 'GET',
     url: '/livechat/sessions',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(SessionStatus), "agent_id": Type.Optional(UserId), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -122,8 +166,9 @@ export const operations = {
   startSession: {
     method: 'POST',
     url: '/livechat/sessions',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       body: StartSessionRequest,
       response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -132,8 +177,9 @@ export const operations = {
   getSession: {
     method: 'GET',
     url: '/livechat/sessions/:id',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
@@ -142,8 +188,9 @@ export const operations = {
   closeSession: {
     method: 'POST',
     url: '/livechat/sessions/:id/close',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -152,8 +199,9 @@ export const operations = {
   listMessages: {
     method: 'GET',
     url: '/livechat/sessions/:id/messages',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
@@ -163,8 +211,9 @@ export const operations = {
   sendMessage: {
     method: 'POST',
     url: '/livechat/sessions/:id/messages',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
@@ -174,8 +223,9 @@ export const operations = {
   listTenants: {
     method: 'GET',
     url: '/admin/tenants',
-    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false },
+    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(TenantId), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: TenantListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -184,8 +234,9 @@ export const operations = {
   createTenant: {
     method: 'POST',
     url: '/admin/tenants',
-    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false },
+    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       body: CreateTenantRequest,
       response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -194,8 +245,9 @@ export const operations = {
   updateTenant: {
     method: 'PATCH',
     url: '/admin/tenants/:tenant_id',
-    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false },
+    security: { roles: ["PLATFORM_ADMIN"], tenantScoped: false, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       params: Type.Object({ "tenant_id": TenantId }),
       body: UpdateTenantRequest,
@@ -205,8 +257,9 @@ export const operations = {
   getAgentPresence: {
     method: 'GET',
     url: '/livechat/agents/:agent_id/presence',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "agent_id": UserId }),
       response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -215,8 +268,9 @@ export const operations = {
   listClientSessions: {
     method: 'GET',
     url: '/livechat/client/sessions',
-    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(SessionStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -225,8 +279,9 @@ export const operations = {
   getClientSession: {
     method: 'GET',
     url: '/livechat/client/sessions/:id',
-    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
@@ -235,8 +290,9 @@ export const operations = {
   listClientMessages: {
     method: 'GET',
     url: '/livechat/client/sessions/:id/messages',
-    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
@@ -246,19 +302,102 @@ export const operations = {
   sendClientMessage: {
     method: 'POST',
     url: '/livechat/client/sessions/:id/messages',
-    security: { roles: ["TENANT_USER"], tenantScoped: true },
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
       response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
   },
+  sendTyping: {
+    method: 'POST',
+    url: '/livechat/sessions/:id/typing',
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  markSessionRead: {
+    method: 'POST',
+    url: '/livechat/sessions/:id/read',
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
+    bodyRequired: true,
+    eventStream: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      body: MarkReadRequest,
+      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  sendClientTyping: {
+    method: 'POST',
+    url: '/livechat/client/sessions/:id/typing',
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  markClientSessionRead: {
+    method: 'POST',
+    url: '/livechat/client/sessions/:id/read',
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: false },
+    bodyRequired: true,
+    eventStream: false,
+    schema: {
+      params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      body: MarkReadRequest,
+      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  streamAgentEvents: {
+    method: 'GET',
+    url: '/livechat/events',
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: 'optional', streamToken: true },
+    bodyRequired: false,
+    eventStream: true,
+    schema: {
+      querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
+      headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  streamClientEvents: {
+    method: 'GET',
+    url: '/livechat/client/events',
+    security: { roles: ["TENANT_USER"], tenantScoped: true, streamToken: true },
+    bodyRequired: false,
+    eventStream: true,
+    schema: {
+      querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
+      headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+    },
+  },
+  createStreamToken: {
+    method: 'POST',
+    url: '/livechat/stream-tokens',
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: 'optional', streamToken: false },
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      body: StreamTokenRequest,
+      response: { 201: StreamTokenResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+    },
+  },
   listTickets: {
     method: 'GET',
     url: '/tickets',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(TicketStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: TicketListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -267,8 +406,9 @@ export const operations = {
   createTicket: {
     method: 'POST',
     url: '/tickets',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       body: CreateTicketRequest,
       response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -277,8 +417,9 @@ export const operations = {
   getTicket: {
     method: 'GET',
     url: '/tickets/:id',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
@@ -287,8 +428,9 @@ export const operations = {
   updateTicket: {
     method: 'PATCH',
     url: '/tickets/:id',
-    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: UpdateTicketRequest,
@@ -298,8 +440,9 @@ export const operations = {
   listTicketReplies: {
     method: 'GET',
     url: '/tickets/:id/replies',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
@@ -309,8 +452,9 @@ export const operations = {
   createTicketReply: {
     method: 'POST',
     url: '/tickets/:id/replies',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: true,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: SendMessageRequest,
@@ -320,8 +464,9 @@ export const operations = {
   listNotifications: {
     method: 'GET',
     url: '/notifications',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       querystring: Type.Object({ "unread_only": Type.Optional(Type.Boolean({"default":false})), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
       response: { 200: NotificationListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
@@ -330,8 +475,9 @@ export const operations = {
   getUnreadNotificationCount: {
     method: 'GET',
     url: '/notifications/unread-count',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       response: { 200: UnreadCountResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
     },
@@ -339,8 +485,9 @@ export const operations = {
   markNotificationRead: {
     method: 'POST',
     url: '/notifications/:id/read',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
@@ -349,8 +496,9 @@ export const operations = {
   markAllNotificationsRead: {
     method: 'POST',
     url: '/notifications/read-all',
-    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true },
+    security: { roles: ["SUPPORT_AGENT","TENANT_USER"], tenantScoped: true, streamToken: false },
     bodyRequired: false,
+    eventStream: false,
     schema: {
       response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
     },
@@ -360,6 +508,7 @@ export const operations = {
     url: '/health',
     security: null,
     bodyRequired: false,
+    eventStream: false,
     schema: {
       response: { 200: HealthResponse, 503: ErrorResponse },
     },

@@ -14,6 +14,13 @@ import { tenantRoutes } from './modules/tenants/tenant-routes.js'
 import { createTicketService } from './modules/tickets/ticket-service.js'
 import { ticketRoutes } from './modules/tickets/ticket-routes.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
+import { createConversationService } from './modules/livechat/conversation-service.js'
+import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
+import { createEventHub } from './modules/streams/event-hub.js'
+import { createEventLog } from './modules/streams/event-log.js'
+import { streamRoutes } from './modules/streams/stream-routes.js'
+import { createStreamService } from './modules/streams/stream-service.js'
+import { createStreamTokenService } from './modules/streams/stream-token-service.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
 import { createTokenVerifier } from './platform/tokens.js'
@@ -31,13 +38,27 @@ declare module 'fastify' {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+// A stream token in a URL is a credential: it never reaches the log.
+const redactStreamToken = (url: string) => url.replace(/([?&]stream_token=)[^&#]*/gi, '$1[REDACTED]')
 
-export type AppOptions = { logger?: boolean }
+export type AppOptions = {
+  logger?: boolean
+  /** `in-process` keeps events within this instance even on PostgreSQL: benchmarks use it to measure NOTIFY's cost. */
+  eventBus?: 'shared' | 'in-process'
+}
 
 /** The whole service as a ready Fastify instance; server.ts only listens. Closing it closes the database. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : { level: config.LOG_LEVEL },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.LOG_LEVEL,
+            serializers: {
+              req: (request) => ({ method: request.method, url: redactStreamToken(request.url), host: request.host, remoteAddress: request.ip }),
+            },
+          },
     requestIdHeader: false,
     frameworkErrors: answerFrameworkError,
     // An incoming X-Request-ID is honoured when it is safe to log; otherwise one is made.
@@ -47,32 +68,59 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const database = await openDatabase(config)
+  const database = await openDatabase(config, {
+    kind: options.eventBus ?? 'shared',
+    onError: (error) => app.log.warn({ err: error }, 'event bus: NOTIFY or LISTEN failed; streams catch up by polling'),
+  })
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
 
-  const { db } = database
-  const tenants = createTenantService(db)
+  const { db, bus } = database
+  const tenants = createTenantService(db, (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }))
   const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
-  const notifications = createNotificationService(db)
-  const tickets = createTicketService({ db, notifications })
-  const livechat = createLivechatService({ db, presence, tickets, notifications })
+  const events = createEventLog(db, bus)
+  const notifications = createNotificationService({ db, events })
+  const tickets = createTicketService({ db, notifications, events })
+  const livechat = createLivechatService({ db, presence, tickets, notifications, events })
+  const conversation = createConversationService({ db, events })
+  const hub = createEventHub(db, bus, app.log)
+  const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
+  const streams = createStreamService({
+    db,
+    hub,
+    sessionTenant: livechat.sessionTenant,
+    holdPresence: presenceKeeper.hold,
+    settings: { heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS, maxPerUser: config.STREAM_MAX_PER_USER, bufferBytes: config.STREAM_BUFFER_BYTES },
+    log: app.log,
+  })
+  const streamTokens = createStreamTokenService(db)
+  // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
+  app.addHook('preClose', async () => {
+    streams.closeAll('shutdown')
+    hub.close()
+    presenceKeeper.close()
+  })
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
   registerJsonBody(app)
   registerValidation(app)
-  registerAuthentication(app, { verifyToken: createTokenVerifier(config), isTenantActive: tenants.isActive })
+  registerAuthentication(app, {
+    verifyToken: createTokenVerifier(config),
+    isTenantActive: tenants.isActive,
+    redeemStreamToken: streamTokens.redeem,
+  })
   await registerDocs(app)
 
   const handlers = {
     ...tenantRoutes(tenants),
     ...presenceRoutes(presence),
-    ...livechatRoutes(livechat),
-    ...clientRoutes(livechat),
+    ...livechatRoutes(livechat, conversation),
+    ...clientRoutes(livechat, conversation),
+    ...streamRoutes(streams, streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
     ...healthRoutes(db),

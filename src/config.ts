@@ -13,6 +13,12 @@ const ConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   /** Seconds an agent stays ONLINE after their last presence call. */
   PRESENCE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
+  /** Seconds between keep-alive comment lines on event streams. */
+  STREAM_HEARTBEAT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
+  /** Event streams one user may hold open on one instance; one more is 429. */
+  STREAM_MAX_PER_USER: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
+  /** Bytes a stream may have waiting for a slow client before it is closed (the client resumes). */
+  STREAM_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 1048576 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

@@ -4,7 +4,7 @@
 type JsonSchema = { [keyword: string]: unknown }
 type Reference = { $ref: string }
 type Parameter = { name: string; in: 'path' | 'query' | 'header' | 'cookie'; required?: boolean; schema: JsonSchema }
-type Response = { content?: { 'application/json'?: { schema: JsonSchema } } }
+type Response = { content?: { 'application/json'?: { schema: JsonSchema }; 'text/event-stream'?: { schema: JsonSchema } } }
 type Operation = {
   operationId: string
   parameters?: (Parameter | Reference)[]
@@ -143,21 +143,39 @@ export function emitSchemas(document: OpenApiDocument): string {
   return ordered.map((name) => `export const ${name} = ${emitSchema(schemas[name])}\n`).join('\n')
 }
 
-function emitParameters(parameters: Parameter[], location: 'path' | 'query'): string | undefined {
+function emitParameters(parameters: Parameter[], location: 'path' | 'query' | 'header'): string | undefined {
   const inLocation = parameters.filter((parameter) => parameter.in === location)
   if (inLocation.length === 0) return undefined
-  const properties = Object.fromEntries(inLocation.map((parameter) => [parameter.name, parameter.schema]))
-  const required = new Set(inLocation.filter((parameter) => parameter.required).map((parameter) => parameter.name))
+  // Node lower-cases header names, and Fastify validates them as it receives them.
+  const nameOf = (parameter: Parameter) => (location === 'header' ? parameter.name.toLowerCase() : parameter.name)
+  const properties = Object.fromEntries(inLocation.map((parameter) => [nameOf(parameter), parameter.schema]))
+  const required = new Set(inLocation.filter((parameter) => parameter.required).map(nameOf))
   return `Type.Object(${emitProperties(properties, required)})`
 }
 
-function emitSecurity(requirements: Record<string, string[]>[]): string {
+/**
+ * The roles are the scopes of the bearerAuth requirements. Alternatives are understood in three forms only:
+ * bearerAuth with and without tenantId (the tenant header is optional), and a streamToken requirement on
+ * its own (a stream token in the query stands in for both headers).
+ */
+function emitSecurity(operationId: string, requirements: Record<string, string[]>[]): string {
   if (requirements.length === 0) return 'null'
-  if (requirements.length > 1) throw new Error('Alternative security requirements are not supported')
-  const [requirement] = requirements
-  const roles = requirement.bearerAuth
-  if (!roles || roles.length === 0) throw new Error('A secured operation must name its roles as bearerAuth scopes')
-  return `{ roles: ${JSON.stringify(roles)}, tenantScoped: ${'tenantId' in requirement} }`
+  const refuse = (why: string) => new Error(`${operationId}: security ${JSON.stringify(requirements)}: ${why}`)
+  const bearer = requirements.filter((requirement) => 'bearerAuth' in requirement)
+  const streamToken = requirements.some((requirement) => 'streamToken' in requirement)
+  for (const requirement of requirements) {
+    const schemes = Object.keys(requirement).sort().join('+')
+    if (!['bearerAuth', 'bearerAuth+tenantId', 'streamToken'].includes(schemes)) throw refuse(`unsupported requirement ${schemes}`)
+  }
+  const roles = bearer[0]?.bearerAuth
+  if (!roles || roles.length === 0) throw refuse('a secured operation must name its roles as bearerAuth scopes')
+  if (bearer.some((requirement) => JSON.stringify(requirement.bearerAuth) !== JSON.stringify(roles))) {
+    throw refuse('alternatives must allow the same roles')
+  }
+  const withTenant = bearer.filter((requirement) => 'tenantId' in requirement).length
+  if (bearer.length > 2 || withTenant > 1 || (bearer.length === 2 && withTenant !== 1)) throw refuse('unsupported alternatives')
+  const tenantScoped = withTenant === 0 ? 'false' : bearer.length === 2 ? "'optional'" : 'true'
+  return `{ roles: ${JSON.stringify(roles)}, tenantScoped: ${tenantScoped}, streamToken: ${streamToken} }`
 }
 
 /** `operations`: for each operationId, its method, Fastify URL, roles and TypeBox schemas. */
@@ -170,27 +188,33 @@ export function emitOperations(document: OpenApiDocument): string {
       const parameters = (operation.parameters ?? []).map((parameter) =>
         isReference(parameter) ? components.parameters![referencedName(parameter.$ref, 'parameters')] : parameter,
       )
-      const unsupported = parameters.filter((parameter) => parameter.in !== 'path' && parameter.in !== 'query')
-      if (unsupported.length > 0) {
-        throw new Error(`${operation.operationId}: ${unsupported[0].in} parameters are not supported (declare headers as security schemes)`)
-      }
+      const unsupported = parameters.filter((parameter) => parameter.in === 'cookie')
+      if (unsupported.length > 0) throw new Error(`${operation.operationId}: cookie parameters are not supported`)
       const schemaParts: string[] = []
       const params = emitParameters(parameters, 'path')
       const querystring = emitParameters(parameters, 'query')
+      const headers = emitParameters(parameters, 'header')
       if (params) schemaParts.push(`params: ${params}`)
       if (querystring) schemaParts.push(`querystring: ${querystring}`)
+      if (headers) schemaParts.push(`headers: ${headers}`)
       const body = operation.requestBody?.content['application/json'].schema
       if (body) schemaParts.push(`body: ${emitSchema(body)}`)
       // Fastify answers 413 and 415 to any request that carries a body; the spec must say so.
       const undocumented = ['413', '415'].filter((status) => method !== 'get' && !(status in operation.responses))
       if (undocumented.length > 0) throw new Error(`${operation.operationId} must document ${undocumented.join(' and ')}`)
-      const responses = Object.entries(operation.responses).map(([status, response]) => {
+      let eventStream = false
+      const responses = Object.entries(operation.responses).flatMap(([status, response]) => {
         const resolved = isReference(response)
           ? components.responses![referencedName(response.$ref, 'responses')]
           : response
+        // An event stream is written by its handler frame by frame, so Fastify has no body to serialize.
+        if (status === '200' && resolved.content?.['text/event-stream'] && method === 'get') {
+          eventStream = true
+          return []
+        }
         const schema = resolved.content?.['application/json']?.schema
         if (!schema) throw new Error(`${operation.operationId} ${status}: every response must have a JSON body`)
-        return `${status}: ${emitSchema(schema)}`
+        return [`${status}: ${emitSchema(schema)}`]
       })
       schemaParts.push(`response: { ${responses.join(', ')} }`)
       entries.push(
@@ -198,8 +222,9 @@ export function emitOperations(document: OpenApiDocument): string {
           `  ${operation.operationId}: {`,
           `    method: '${method.toUpperCase()}',`,
           `    url: '${path.replace(/\{([^}]+)\}/g, ':$1')}',`,
-          `    security: ${emitSecurity(operation.security ?? document.security ?? [])},`,
+          `    security: ${emitSecurity(operation.operationId, operation.security ?? document.security ?? [])},`,
           `    bodyRequired: ${operation.requestBody?.required ?? false},`,
+          `    eventStream: ${eventStream},`,
           `    schema: {\n      ${schemaParts.join(',\n      ')},\n    },`,
           '  },',
         ].join('\n'),

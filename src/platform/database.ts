@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { createInProcessBus, createPostgresBus, type EventBus } from './event-bus.js'
 
 /** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
 export type Database = PgDatabase<PgQueryResultHKT>
@@ -15,6 +16,8 @@ export type Database = PgDatabase<PgQueryResultHKT>
 export type DatabaseConnection = {
   db: Database
   driver: 'postgres' | 'pglite'
+  /** How instances on this database tell each other of new events: LISTEN/NOTIFY, or in-process for PGlite. */
+  bus: EventBus
   close: () => Promise<void>
 }
 
@@ -26,18 +29,29 @@ export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
  * PostgreSQL through postgres.js when DATABASE_URL is set, otherwise embedded PGlite persisted under
  * DATA_DIR (`memory://` keeps it in memory). Migrations are applied before the connection is handed out.
  */
-export async function openDatabase(location: DatabaseLocation): Promise<DatabaseConnection> {
+export type BusOptions = {
+  /** `in-process` on PostgreSQL serves one instance only: for tools, and to measure what NOTIFY costs. */
+  kind: 'shared' | 'in-process'
+  onError: (error: unknown) => void
+}
+
+export async function openDatabase(location: DatabaseLocation, busOptions: BusOptions): Promise<DatabaseConnection> {
   if (location.DATABASE_URL) {
     await migrateOnce(location.DATABASE_URL)
     const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
-    return { db: drizzlePostgres({ client }), driver: 'postgres', close: () => client.end({ timeout: 5 }) }
+    const bus = busOptions.kind === 'shared' ? createPostgresBus(client, busOptions.onError) : createInProcessBus()
+    const close = async () => {
+      await bus.close()
+      await client.end({ timeout: 5 })
+    }
+    return { db: drizzlePostgres({ client }), driver: 'postgres', bus, close }
   }
   if (!location.DATA_DIR.startsWith('memory://')) await mkdir(location.DATA_DIR, { recursive: true })
   const client = new PGlite(location.DATA_DIR)
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
   // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
-  return { db, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
+  return { db, driver: 'pglite', bus: createInProcessBus(), close: async () => (client.closed ? undefined : client.close()) }
 }
 
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.

@@ -5,7 +5,8 @@ import { isDevelopmentMode, type Config } from '../config.js'
 /** Signs and verifies tokens only when no JWT settings are given; `npm start` says so loudly. */
 export const developmentJwtSecret = 'livechat-development-secret-never-use-in-production'
 
-export type Principal = { userId: number; roles: string[]; tenantIds: number[] }
+/** Who calls; `expiresAt` (ms since the epoch) is when their token stops being valid. */
+export type Principal = { userId: number; roles: string[]; tenantIds: number[]; expiresAt: number }
 
 const maxId = UserId.maximum ?? Number.MAX_SAFE_INTEGER
 
@@ -38,7 +39,7 @@ function principalFromClaims(claims: Record<string, unknown>): Principal {
   // A token without the claim acts for no tenant (an identity provider's admin tokens often lack it).
   const tenantIds = tenants === undefined ? [] : Array.isArray(tenants) ? tenants.map(positiveId) : [undefined]
   if (tenantIds.some((id) => id === undefined)) throw new Error('claim "tenants" must be an array of tenant ids')
-  return { userId, roles, tenantIds: tenantIds as number[] }
+  return { userId, roles, tenantIds: tenantIds as number[], expiresAt: Number(claims.exp) * 1000 }
 }
 
 export type TokenClaims = { sub: number; roles: string[]; tenants: number[] }

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { TenantId } from '../../generated/routes.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../platform/domain-errors.js'
 import type { Principal } from '../platform/tokens.js'
+import type { StreamCredentials } from '../modules/streams/stream-token-service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal
-    /** The tenant the call acts for; set on tenant-scoped operations only. */
+    /** The tenant the call acts for; 0 where the operation takes none, or takes it optionally and none was given. */
     tenantId: number
   }
 }
@@ -14,6 +15,7 @@ declare module 'fastify' {
 export type AuthenticationDependencies = {
   verifyToken: (token: string) => Principal
   isTenantActive: (tenantId: number) => Promise<boolean>
+  redeemStreamToken: (token: string, path: string, presented: { userId?: number; tenantId?: number }) => Promise<StreamCredentials>
 }
 
 // The auth scheme name is case-insensitive (RFC 9110 §11.1).
@@ -32,8 +34,14 @@ export function registerAuthentication(app: FastifyInstance, dependencies: Authe
   app.addHook('onRequest', async (request) => {
     const security = request.routeOptions.config.security
     if (!security) return
-    request.principal = authenticate(request, dependencies.verifyToken)
-    if (security.tenantScoped) request.tenantId = await authorizeTenant(request, dependencies.isTenantActive)
+    const streamToken = security.streamToken ? (request.query as { stream_token?: unknown }).stream_token : undefined
+    if (typeof streamToken === 'string') {
+      await authenticateStreamToken(request, streamToken, dependencies)
+    } else {
+      request.principal = authenticate(request, dependencies.verifyToken)
+      const tenantGiven = security.tenantScoped === true || (security.tenantScoped === 'optional' && request.headers['x-tenant-id'] !== undefined)
+      if (tenantGiven) request.tenantId = await authorizeTenant(request, dependencies.isTenantActive)
+    }
     const allowed: readonly string[] = security.roles
     if (!request.principal.roles.some((role) => allowed.includes(role))) {
       throw new PermissionError('roles', `This operation needs the role ${allowed.join(' or ')}`)
@@ -54,6 +62,33 @@ function authenticate(request: FastifyRequest, verifyToken: AuthenticationDepend
   }
 }
 
+/**
+ * A stream token stands in for both headers. When a client sends headers too, they must be the token's:
+ * a token works for its own user and tenant only.
+ */
+async function authenticateStreamToken(request: FastifyRequest, token: string, dependencies: AuthenticationDependencies): Promise<void> {
+  const bearer = request.headers.authorization === undefined ? undefined : authenticate(request, dependencies.verifyToken)
+  const tenantHeader = request.headers['x-tenant-id'] === undefined ? undefined : tenantIdOf(request.headers['x-tenant-id'])
+  const path = request.routeOptions.url ?? request.url
+  const credentials = await dependencies.redeemStreamToken(token, path, { userId: bearer?.userId, tenantId: tenantHeader })
+  request.principal = credentials.principal
+  if (credentials.tenantId === undefined) return
+  if (!(await dependencies.isTenantActive(credentials.tenantId))) {
+    throw new PermissionError('X-Tenant-ID', 'The tenant is not active or not available to this user')
+  }
+  request.tenantId = credentials.tenantId
+}
+
+function tenantIdOf(header: string | string[]): number {
+  const tenantId = typeof header === 'string' && tenantHeaderPattern.test(header.trim()) ? Number(header.trim()) : NaN
+  if (!(tenantId <= maxTenantId)) {
+    throw new InvalidRequestError('TENANT_HEADER_INVALID', 'X-Tenant-ID is invalid', {
+      'X-Tenant-ID': ['Must be a positive integer tenant id'],
+    })
+  }
+  return tenantId
+}
+
 async function authorizeTenant(
   request: FastifyRequest,
   isTenantActive: AuthenticationDependencies['isTenantActive'],
@@ -64,12 +99,7 @@ async function authorizeTenant(
       'X-Tenant-ID': ['The header is required'],
     })
   }
-  const tenantId = typeof header === 'string' && tenantHeaderPattern.test(header.trim()) ? Number(header.trim()) : NaN
-  if (!(tenantId <= maxTenantId)) {
-    throw new InvalidRequestError('TENANT_HEADER_INVALID', 'X-Tenant-ID is invalid', {
-      'X-Tenant-ID': ['Must be a positive integer tenant id'],
-    })
-  }
+  const tenantId = tenantIdOf(header)
   if (!request.principal.tenantIds.includes(tenantId) || !(await isTenantActive(tenantId))) {
     // One answer for "not yours", "unknown" and "inactive", so tenant ids cannot be probed.
     throw new PermissionError('X-Tenant-ID', 'The tenant is not active or not available to this user')

@@ -10,6 +10,7 @@ const session = {
   status: 'OPEN' as const,
   created_at: '2025-09-01T10:00:00Z',
   updated_at: '2025-09-01T10:00:00Z',
+  unread_count: 0,
 }
 
 export const fitsTheSpec = (async (request, reply) =>

@@ -2,17 +2,18 @@ import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
+import type { ConversationService } from './conversation-service.js'
 import type { LivechatService } from './livechat-service.js'
 
 /** The tenant's side of the chat, for TENANT_USER: the same sessions and messages; their messages notify no one. */
-export const clientRoutes = (livechat: LivechatService) =>
+export const clientRoutes = (livechat: LivechatService, conversation: ConversationService) =>
   ({
     async listClientSessions(request, reply) {
-      const page = await livechat.listSessions(request.tenantId, { status: request.query.status }, pageOf(request.query))
+      const page = await livechat.listSessions(request.tenantId, request.principal.userId, { status: request.query.status }, pageOf(request.query))
       return reply.code(200).send(success(request, 'Sessions', page.items, page.pagination))
     },
     async getClientSession(request, reply) {
-      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id)))
+      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id, request.principal.userId)))
     },
     async sendClientMessage(request, reply) {
       const message = await livechat.sendMessage(request.tenantId, request.params.id, actorOf(request, 'tenant'), request.body.message)
@@ -22,4 +23,14 @@ export const clientRoutes = (livechat: LivechatService) =>
       const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
       return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
     },
-  }) satisfies OperationHandlers<'listClientSessions' | 'getClientSession' | 'sendClientMessage' | 'listClientMessages'>
+    async sendClientTyping(request, reply) {
+      const forwarded = await conversation.typing(request.tenantId, request.params.id, actorOf(request, 'tenant'))
+      return reply.code(202).send(success(request, forwarded ? 'Typing forwarded' : 'Typing dropped (one per second)', { forwarded }))
+    },
+    async markClientSessionRead(request, reply) {
+      const read = await conversation.markRead(request.tenantId, request.params.id, actorOf(request, 'tenant'), request.body.message_id)
+      return reply.code(200).send(success(request, 'Read position stored', read))
+    },
+  }) satisfies OperationHandlers<
+    'listClientSessions' | 'getClientSession' | 'sendClientMessage' | 'listClientMessages' | 'sendClientTyping' | 'markClientSessionRead'
+  >

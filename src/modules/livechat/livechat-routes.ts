@@ -2,10 +2,11 @@ import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
+import type { ConversationService } from './conversation-service.js'
 import type { LivechatService } from './livechat-service.js'
 
 /** The seed's calls, for SUPPORT_AGENT. */
-export const livechatRoutes = (livechat: LivechatService) =>
+export const livechatRoutes = (livechat: LivechatService, conversation: ConversationService) =>
   ({
     async startSession(request, reply) {
       const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
@@ -14,14 +15,14 @@ export const livechatRoutes = (livechat: LivechatService) =>
     },
     async listSessions(request, reply) {
       const { status, agent_id: agentId } = request.query
-      const page = await livechat.listSessions(request.tenantId, { status, agentId }, pageOf(request.query))
+      const page = await livechat.listSessions(request.tenantId, request.principal.userId, { status, agentId }, pageOf(request.query))
       return reply.code(200).send(success(request, 'Sessions', page.items, page.pagination))
     },
     async getSession(request, reply) {
-      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id)))
+      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id, request.principal.userId)))
     },
     async closeSession(request, reply) {
-      const session = await livechat.closeSession(request.tenantId, request.params.id)
+      const session = await livechat.closeSession(request.tenantId, request.params.id, request.principal.userId)
       return reply.code(200).send(success(request, 'Session closed', session))
     },
     async sendMessage(request, reply) {
@@ -32,4 +33,14 @@ export const livechatRoutes = (livechat: LivechatService) =>
       const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
       return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
     },
-  }) satisfies OperationHandlers<'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages'>
+    async sendTyping(request, reply) {
+      const forwarded = await conversation.typing(request.tenantId, request.params.id, actorOf(request, 'agent'))
+      return reply.code(202).send(success(request, forwarded ? 'Typing forwarded' : 'Typing dropped (one per second)', { forwarded }))
+    },
+    async markSessionRead(request, reply) {
+      const read = await conversation.markRead(request.tenantId, request.params.id, actorOf(request, 'agent'), request.body.message_id)
+      return reply.code(200).send(success(request, 'Read position stored', read))
+    },
+  }) satisfies OperationHandlers<
+    'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages' | 'sendTyping' | 'markSessionRead'
+  >

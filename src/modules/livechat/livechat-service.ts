@@ -5,10 +5,12 @@ import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
 import type { Actor } from '../../platform/actor.js'
+import type { EventLog } from '../streams/event-log.js'
+import { messageCreated, sessionChanged } from '../streams/stream-events.js'
 import type { TicketService } from '../tickets/ticket-service.js'
 import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from './livechat-errors.js'
 import { messageRepository, type ChatMessage } from './message-repository.js'
-import { sessionRepository, type ChatSession, type SessionFilter } from './session-repository.js'
+import { sessionRepository, type ChatSession, type SessionFilter, type SessionRecord } from './session-repository.js'
 
 export type LivechatService = ReturnType<typeof createLivechatService>
 
@@ -17,13 +19,20 @@ type Dependencies = {
   presence: Pick<PresenceService, 'effective'>
   tickets: Pick<TicketService, 'openForOfflineAgent'>
   notifications: Pick<NotificationService, 'chatMessageWritten'>
+  events: Pick<EventLog, 'transaction' | 'emit'>
 }
 
 type StartSessionRequest = { agentId: number; subject?: string; message?: string }
 
-export function createLivechatService({ db, presence, tickets, notifications }: Dependencies) {
-  async function existingSession(executor: Database, tenantId: number, sessionId: string): Promise<ChatSession> {
+export function createLivechatService({ db, presence, tickets, notifications, events }: Dependencies) {
+  async function existingSession(executor: Database, tenantId: number, sessionId: string): Promise<SessionRecord> {
     const session = await sessionRepository.findById(executor, tenantId, sessionId)
+    if (!session) throw new NotFoundError('Session')
+    return session
+  }
+
+  async function sessionForReader(tenantId: number, sessionId: string, readerId: number): Promise<ChatSession> {
+    const session = await sessionRepository.findForReader(db, tenantId, sessionId, readerId)
     if (!session) throw new NotFoundError('Session')
     return session
   }
@@ -43,6 +52,7 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
       senderId: sender.userId,
       message: text,
     })
+    events.emit(executor, messageCreated(tenantId, claimed.session.agent_id, message))
     if (sender.asAgent) {
       await notifications.chatMessageWritten(executor, { tenantId, sessionId, messageId: message.id, authorId: sender.userId, text })
     }
@@ -56,7 +66,7 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
      */
     async startSession(tenantId: number, requester: Actor, request: StartSessionRequest): Promise<ChatSession> {
       const { agentId } = request
-      const outcome = await db.transaction(async (tx) => {
+      const outcome = await events.transaction(async (tx) => {
         const open = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
         if (open) throw new ActiveSessionExistsError(open.id)
         if ((await presence.effective(tenantId, agentId, tx)).status !== 'ONLINE') {
@@ -68,30 +78,39 @@ export function createLivechatService({ db, presence, tickets, notifications }: 
           const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
           throw winner ? new ActiveSessionExistsError(winner.id) : new SessionStartRaceError()
         }
+        events.emit(tx, sessionChanged(session))
         if (request.message === undefined) return { session }
         return { session: (await addMessage(tx, tenantId, session.id, requester, request.message)).session }
       })
       // Thrown after the commit, so the ticket stays.
       if (outcome.offlineTicket) throw new AgentOfflineError(agentId, outcome.offlineTicket.id)
-      return outcome.session
+      // The only message of a new session is the requester's own: nothing in it is unread for them.
+      return { ...outcome.session, unread_count: 0 }
     },
 
-    getSession: (tenantId: number, sessionId: string): Promise<ChatSession> => existingSession(db, tenantId, sessionId),
+    getSession: sessionForReader,
 
     /** Idempotent: closing a CLOSED session returns it unchanged. */
-    async closeSession(tenantId: number, sessionId: string): Promise<ChatSession> {
-      return (await sessionRepository.close(db, tenantId, sessionId)) ?? existingSession(db, tenantId, sessionId)
+    async closeSession(tenantId: number, sessionId: string, readerId: number): Promise<ChatSession> {
+      await events.transaction(async (tx) => {
+        const closed = await sessionRepository.close(tx, tenantId, sessionId)
+        if (closed) events.emit(tx, sessionChanged(closed))
+      })
+      return sessionForReader(tenantId, sessionId, readerId)
     },
 
-    async listSessions(tenantId: number, filter: SessionFilter, page: PageRequest) {
+    async listSessions(tenantId: number, readerId: number, filter: SessionFilter, page: PageRequest) {
       if (page.cursor !== undefined && !(await sessionRepository.findById(db, tenantId, page.cursor))) {
         throw new InvalidCursorError()
       }
-      return toPage(await sessionRepository.page(db, tenantId, filter, page), page, (session) => session.id)
+      return toPage(await sessionRepository.page(db, tenantId, readerId, filter, page), page, (session) => session.id)
     },
 
+    /** For streams that follow one session: which of these tenants has it. */
+    sessionTenant: (tenantIds: number[], sessionId: string): Promise<number | undefined> => sessionRepository.tenantOf(db, tenantIds, sessionId),
+
     sendMessage: (tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> =>
-      db.transaction(async (tx) => (await addMessage(tx, tenantId, sessionId, sender, text)).message),
+      events.transaction(async (tx) => (await addMessage(tx, tenantId, sessionId, sender, text)).message),
 
     async listMessages(tenantId: number, sessionId: string, page: PageRequest) {
       await existingSession(db, tenantId, sessionId)

@@ -45,3 +45,20 @@ export const chatMessages = pgTable(
     uniqueIndex('chat_messages_session_seq').on(table.tenantId, table.sessionId, table.seq),
   ],
 )
+
+// How far each user has read each session; it only moves forward. `unread_count` counts what lies after it.
+export const sessionReads = pgTable(
+  'session_reads',
+  {
+    tenantId: integer('tenant_id').notNull(),
+    sessionId: uuid('session_id').notNull(),
+    userId: integer('user_id').notNull(),
+    lastReadSeq: integer('last_read_seq').notNull(),
+    lastReadMessageId: uuid('last_read_message_id').notNull(),
+    readAt: timestamp('read_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.sessionId, table.userId] }),
+    foreignKey({ columns: [table.tenantId, table.sessionId], foreignColumns: [chatSessions.tenantId, chatSessions.id] }),
+  ],
+)

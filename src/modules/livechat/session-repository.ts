@@ -1,14 +1,16 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
-import { chatSessions } from './livechat-tables.js'
+import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
 
 export type ChatSession = components['schemas']['ChatSession']
+/** A session as stored; the API adds the reader's `unread_count`. */
+export type SessionRecord = components['schemas']['ChatSessionChange']
 export type SessionFilter = { status?: ChatSession['status']; agentId?: number }
 
-const toSession = (row: typeof chatSessions.$inferSelect): ChatSession => ({
+const toSession = (row: typeof chatSessions.$inferSelect): SessionRecord => ({
   id: row.id,
   tenant_id: row.tenantId,
   agent_id: row.agentId,
@@ -19,9 +21,24 @@ const toSession = (row: typeof chatSessions.$inferSelect): ChatSession => ({
 
 const inTenant = (tenantId: number, id: string) => and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.id, id))
 
+/**
+ * Messages others wrote after the reader's read position: a range scan of the (tenant, session, seq)
+ * index from that position, so it costs what is unread, not the session's history.
+ */
+const unreadBy = (readerId: number) =>
+  sql<number>`(select count(*) from ${chatMessages} m
+    where m.tenant_id = ${chatSessions.tenantId} and m.session_id = ${chatSessions.id} and m.sender_id <> ${readerId}
+      and m.seq > coalesce((select r.last_read_seq from ${sessionReads} r
+        where r.tenant_id = ${chatSessions.tenantId} and r.session_id = ${chatSessions.id} and r.user_id = ${readerId}), 0))`.mapWith(Number)
+
+const withUnread = ({ row, unread }: { row: typeof chatSessions.$inferSelect; unread: number }): ChatSession => ({
+  ...toSession(row),
+  unread_count: unread,
+})
+
 export const sessionRepository = {
   /** Inserts an OPEN session, or nothing when the agent already has one open here (then `undefined`). */
-  async insertOpen(db: Database, tenantId: number, id: string, agentId: number): Promise<ChatSession | undefined> {
+  async insertOpen(db: Database, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
     const [row] = await db
       .insert(chatSessions)
       .values({ tenantId, id, agentId, status: 'OPEN' })
@@ -30,7 +47,7 @@ export const sessionRepository = {
     return row && toSession(row)
   },
 
-  async findOpenByAgent(db: Database, tenantId: number, agentId: number): Promise<ChatSession | undefined> {
+  async findOpenByAgent(db: Database, tenantId: number, agentId: number): Promise<SessionRecord | undefined> {
     const [row] = await db
       .select()
       .from(chatSessions)
@@ -38,13 +55,28 @@ export const sessionRepository = {
     return row && toSession(row)
   },
 
-  async findById(db: Database, tenantId: number, id: string): Promise<ChatSession | undefined> {
+  async findById(db: Database, tenantId: number, id: string): Promise<SessionRecord | undefined> {
     const [row] = await db.select().from(chatSessions).where(inTenant(tenantId, id))
     return row && toSession(row)
   },
 
+  /** The session as `readerId` sees it, with what they have not read. */
+  async findForReader(db: Database, tenantId: number, id: string, readerId: number): Promise<ChatSession | undefined> {
+    const [found] = await db.select({ row: chatSessions, unread: unreadBy(readerId) }).from(chatSessions).where(inTenant(tenantId, id))
+    return found && withUnread(found)
+  },
+
+  /** Which of these tenants has a session with this id. */
+  async tenantOf(db: Database, tenantIds: number[], id: string): Promise<number | undefined> {
+    const [row] = await db
+      .select({ tenantId: chatSessions.tenantId })
+      .from(chatSessions)
+      .where(and(inArray(chatSessions.tenantId, tenantIds), eq(chatSessions.id, id)))
+    return row?.tenantId
+  },
+
   /** Closes an OPEN session; `undefined` when it is missing or already closed. */
-  async close(db: Database, tenantId: number, id: string): Promise<ChatSession | undefined> {
+  async close(db: Database, tenantId: number, id: string): Promise<SessionRecord | undefined> {
     const [row] = await db
       .update(chatSessions)
       .set({ status: 'CLOSED', updatedAt: sql`now()` })
@@ -59,7 +91,7 @@ export const sessionRepository = {
    * after that, or `undefined` when it is missing or closed (closing takes the same lock, so no message
    * slips in after a close).
    */
-  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<{ seq: number; session: ChatSession } | undefined> {
+  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<{ seq: number; session: SessionRecord } | undefined> {
     const [row] = await db
       .update(chatSessions)
       .set({ lastMessageSeq: sql`${chatSessions.lastMessageSeq} + 1`, updatedAt: sql`clock_timestamp()` })
@@ -69,14 +101,14 @@ export const sessionRepository = {
   },
 
   /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */
-  async page(db: Database, tenantId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
+  async page(db: Database, tenantId: number, readerId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
     const cursorRow =
       page.cursor === undefined
         ? undefined
         : sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(chatSessions.createdAt, chatSessions.id, cursorRow, page)
     const rows = await db
-      .select()
+      .select({ row: chatSessions, unread: unreadBy(readerId) })
       .from(chatSessions)
       .where(
         and(
@@ -88,6 +120,6 @@ export const sessionRepository = {
       )
       .orderBy(...window.order)
       .limit(window.limit)
-    return rows.map(toSession)
+    return rows.map(withUnread)
   },
 }

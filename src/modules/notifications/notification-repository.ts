@@ -76,8 +76,9 @@ const withReadState = (db: Database, reader: Reader) =>
     .leftJoin(notificationReadMarks, markOf(reader))
 
 export const notificationRepository = {
-  async insert(db: Database, values: NewNotification): Promise<void> {
-    await db.insert(notifications).values(values)
+  async insert(db: Database, values: NewNotification): Promise<Notification> {
+    const [row] = await db.insert(notifications).values(values).returning()
+    return toNotification(row, null)
   },
 
   async findVisible(db: Database, reader: Reader, id: string): Promise<Notification | undefined> {

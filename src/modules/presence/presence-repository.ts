@@ -46,4 +46,20 @@ export const presenceRepository = {
       .where(and(eq(agentPresence.tenantId, tenantId), eq(agentPresence.agentId, agentId)))
     return found && toPresence(found.row, found.live, ttlSeconds)
   },
+
+  /** Renews ONLINE for these agents as if they had just called; an OFFLINE agent stays OFFLINE. */
+  async renewOnline(db: Database, agents: { tenantId: number; agentId: number }[]): Promise<void> {
+    if (agents.length === 0) return
+    const tenantIds = `{${agents.map((agent) => agent.tenantId).join(',')}}`
+    const agentIds = `{${agents.map((agent) => agent.agentId).join(',')}}`
+    await db
+      .update(agentPresence)
+      .set({ updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(agentPresence.status, 'ONLINE'),
+          sql`(${agentPresence.tenantId}, ${agentPresence.agentId}) in (select * from unnest(${tenantIds}::int[], ${agentIds}::int[]))`,
+        ),
+      )
+  },
 }

@@ -5,7 +5,8 @@ import { tenantRepository, type Tenant } from './tenant-repository.js'
 
 export type TenantService = ReturnType<typeof createTenantService>
 
-export function createTenantService(db: Database) {
+/** `activeChanged` is told of every (de)activation, so open streams of the tenant can stop at once. */
+export function createTenantService(db: Database, activeChanged: (tenantId: number) => void = () => {}) {
   return {
     create: (values: { name: string; active?: boolean }): Promise<Tenant> =>
       tenantRepository.insert(db, { name: values.name, active: values.active ?? true }),
@@ -13,6 +14,7 @@ export function createTenantService(db: Database) {
     async update(id: number, changes: { name?: string; active?: boolean }): Promise<Tenant> {
       const tenant = await tenantRepository.update(db, id, changes)
       if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')
+      if (changes.active !== undefined) activeChanged(id)
       return tenant
     },
 

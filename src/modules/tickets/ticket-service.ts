@@ -4,6 +4,7 @@ import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
+import type { EventLog } from '../streams/event-log.js'
 import { replyRepository, type TicketReply } from './reply-repository.js'
 import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
 import { ticketRepository, type Ticket, type TicketRecord, type TicketStatus } from './ticket-repository.js'
@@ -25,9 +26,14 @@ const liveTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS']
 
 const publicTicket = ({ requesterRole: _internal, ...ticket }: TicketRecord): Ticket => ticket
 
-type Dependencies = { db: Database; notifications: Pick<NotificationService, 'ticketReplyWritten'> }
+type Dependencies = {
+  db: Database
+  notifications: Pick<NotificationService, 'ticketReplyWritten'>
+  // Replies may notify the tenant, and notifications are streamed.
+  events: Pick<EventLog, 'transaction'>
+}
 
-export function createTicketService({ db, notifications }: Dependencies) {
+export function createTicketService({ db, notifications, events }: Dependencies) {
   const requesterRole = (actor: Actor): TicketRecord['requesterRole'] => (actor.asAgent ? 'SUPPORT_AGENT' : 'TENANT_USER')
 
   /** A ticket the viewer may see; any other does not exist for them (404), like another tenant's. */
@@ -100,7 +106,7 @@ export function createTicketService({ db, notifications }: Dependencies) {
     },
 
     create: (tenantId: number, requester: Actor, request: { subject: string; message: string }): Promise<Ticket> =>
-      db.transaction(async (tx) => {
+      events.transaction(async (tx) => {
         const ticket = await ticketRepository.insert(tx, {
           tenantId,
           id: uuidv7(),
@@ -160,7 +166,7 @@ export function createTicketService({ db, notifications }: Dependencies) {
     },
 
     reply: (tenantId: number, ticketId: string, author: Actor, message: string): Promise<TicketReply> =>
-      db.transaction(async (tx) => {
+      events.transaction(async (tx) => {
         const replied = await addReply(tx, await visibleTicket(tx, tenantId, ticketId, author), author, message, replyableStatuses)
         if (!replied) throw new TicketClosedError()
         return replied.reply

@@ -1,0 +1,70 @@
+import type { components } from '../../../generated/openapi.js'
+import type { Actor } from '../../platform/actor.js'
+import type { Database } from '../../platform/database.js'
+import { InvalidRequestError, NotFoundError } from '../../platform/domain-errors.js'
+import type { EventLog } from '../streams/event-log.js'
+import { readMoved, typing } from '../streams/stream-events.js'
+import { SessionClosedError } from './livechat-errors.js'
+import { messageRepository } from './message-repository.js'
+import { readRepository } from './read-repository.js'
+import { sessionRepository } from './session-repository.js'
+import { createTypingLimiter } from './typing-limiter.js'
+
+type SessionReadState = components['schemas']['SessionReadState']
+
+type Dependencies = { db: Database; events: Pick<EventLog, 'transaction' | 'emit' | 'sendEphemeral'> }
+
+const typingInterval = 1000
+
+/** What participants signal besides messages: that they are typing, and how far they have read. */
+export function createConversationService({ db, events }: Dependencies) {
+  const typingLimiter = createTypingLimiter(typingInterval)
+
+  async function existingSession(executor: Database, tenantId: number, sessionId: string) {
+    const session = await sessionRepository.findById(executor, tenantId, sessionId)
+    if (!session) throw new NotFoundError('Session')
+    return session
+  }
+
+  const participant = (tenantId: number, session: { id: string; agent_id: number }, actor: Actor) => ({
+    tenantId,
+    sessionId: session.id,
+    agentId: session.agent_id,
+    userId: actor.userId,
+    side: actor.asAgent ? ('agent' as const) : ('tenant' as const),
+  })
+
+  return {
+    /** Whether the signal was forwarded; one per user and session per second is, the rest are dropped. */
+    async typing(tenantId: number, sessionId: string, actor: Actor): Promise<boolean> {
+      const session = await existingSession(db, tenantId, sessionId)
+      if (session.status !== 'OPEN') throw new SessionClosedError()
+      if (!typingLimiter.admit(tenantId, sessionId, actor.userId)) return false
+      events.sendEphemeral(typing(participant(tenantId, session, actor)))
+      return true
+    },
+
+    /** Moves the reader's position forward to the message; the other side hears of it when it moved. */
+    markRead: (tenantId: number, sessionId: string, actor: Actor, messageId: string): Promise<SessionReadState> =>
+      events.transaction(async (tx) => {
+        const session = await existingSession(tx, tenantId, sessionId)
+        const seq = await messageRepository.seqOf(tx, tenantId, sessionId, messageId)
+        if (seq === undefined) {
+          throw new InvalidRequestError('MESSAGE_NOT_IN_SESSION', 'Invalid body', { message_id: ['No message of this session has this id'] })
+        }
+        const reader = { tenantId, sessionId, userId: actor.userId }
+        const { moved, position } = await readRepository.advance(tx, reader, { seq, id: messageId })
+        if (moved) events.emit(tx, readMoved(participant(tenantId, session, actor), position.lastReadMessageId, position.readAt))
+        const unread = (await sessionRepository.findForReader(tx, tenantId, sessionId, actor.userId))!.unread_count
+        return {
+          session_id: sessionId,
+          user_id: actor.userId,
+          last_read_message_id: position.lastReadMessageId,
+          read_at: position.readAt,
+          unread_count: unread,
+        }
+      }),
+  }
+}
+
+export type ConversationService = ReturnType<typeof createConversationService>

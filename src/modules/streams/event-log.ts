@@ -1,0 +1,45 @@
+import type { Database } from '../../platform/database.js'
+import type { EventBus } from '../../platform/event-bus.js'
+import { eventRepository } from './event-repository.js'
+import type { EventDraft } from './stream-event.js'
+
+/**
+ * Transactions that produce events. Services emit events with the transaction they are working in; the
+ * events are stored at its end, numbered under the tenant's head lock, and announced once it commits.
+ * An event is stored if and only if what it tells of is.
+ */
+export function createEventLog(db: Database, bus: EventBus) {
+  const pending = new WeakMap<Database, EventDraft[]>()
+
+  return {
+    async transaction<Result>(work: (tx: Database) => Promise<Result>): Promise<Result> {
+      let announce = () => {}
+      const result = await db.transaction(async (tx) => {
+        const drafts: EventDraft[] = []
+        pending.set(tx, drafts)
+        const value = await work(tx)
+        if (drafts.length > 0) {
+          const tenantId = drafts[0].tenantId
+          if (drafts.some((draft) => draft.tenantId !== tenantId)) throw new Error('One transaction stores the events of one tenant')
+          const events = await eventRepository.append(tx, tenantId, drafts)
+          announce = () => bus.publish({ kind: 'appended', tenantId, head: events[events.length - 1].seq, events })
+        }
+        return value
+      })
+      announce()
+      return result
+    },
+
+    /** Adds an event to `tx`, which must come from `transaction` above. */
+    emit(tx: Database, event: EventDraft): void {
+      const drafts = pending.get(tx)
+      if (!drafts) throw new Error('Events are emitted within EventLog.transaction')
+      drafts.push(event)
+    },
+
+    /** Typing: to the streams open now, on every instance; nothing is stored. */
+    sendEphemeral: (event: EventDraft): void => bus.publish({ kind: 'ephemeral', event }),
+  }
+}
+
+export type EventLog = ReturnType<typeof createEventLog>

@@ -1,0 +1,35 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { success } from '../../platform/envelope.js'
+import type { OperationHandlers } from '../../platform/operations.js'
+import type { Side } from './stream-event.js'
+import type { StreamService } from './stream-service.js'
+import type { StreamTokenService } from './stream-token-service.js'
+
+type StreamQuery = { session_id?: string; last_event_id?: string }
+
+/** Everything that can be refused is refused in the envelope; only then does the stream take the socket. */
+async function openStream(streams: StreamService, request: FastifyRequest, reply: FastifyReply, side: Side): Promise<void> {
+  const query = request.query as StreamQuery
+  const header = request.headers['last-event-id']
+  const plan = await streams.prepare({
+    side,
+    userId: request.principal.userId,
+    tenantId: request.tenantId || undefined,
+    tokenTenantIds: request.principal.tenantIds,
+    sessionId: query.session_id,
+    lastEventId: typeof header === 'string' ? header : query.last_event_id,
+    expiresAt: request.principal.expiresAt,
+  })
+  reply.hijack()
+  streams.start(plan, reply.raw, reply.getHeaders())
+}
+
+export const streamRoutes = (streams: StreamService, streamTokens: StreamTokenService) =>
+  ({
+    streamAgentEvents: (request, reply) => openStream(streams, request, reply, 'agent'),
+    streamClientEvents: (request, reply) => openStream(streams, request, reply, 'tenant'),
+    async createStreamToken(request, reply) {
+      const token = await streamTokens.issue(request.principal, request.tenantId || undefined, request.body?.path)
+      return reply.code(201).send(success(request, 'Stream token issued', token))
+    },
+  }) satisfies OperationHandlers<'streamAgentEvents' | 'streamClientEvents' | 'createStreamToken'>
