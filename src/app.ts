@@ -23,6 +23,7 @@ import { createStreamService } from './modules/streams/stream-service.js'
 import { createStreamTokenService } from './modules/streams/stream-token-service.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
+import { redactStreamToken } from './platform/redact-url.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
@@ -38,11 +39,11 @@ declare module 'fastify' {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
-// A stream token in a URL is a credential: it never reaches the log.
-const redactStreamToken = (url: string) => url.replace(/([?&]stream_token=)[^&#]*/gi, '$1[REDACTED]')
 
 export type AppOptions = {
   logger?: boolean
+  /** Where log lines go (standard output by default); tests read them. */
+  logDestination?: { write: (line: string) => void }
   /** `in-process` keeps events within this instance even on PostgreSQL: benchmarks use it to measure NOTIFY's cost. */
   eventBus?: 'shared' | 'in-process'
 }
@@ -55,6 +56,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         ? false
         : {
             level: config.LOG_LEVEL,
+            ...(options.logDestination && { stream: options.logDestination }),
             serializers: {
               req: (request) => ({ method: request.method, url: redactStreamToken(request.url), host: request.host, remoteAddress: request.ip }),
             },

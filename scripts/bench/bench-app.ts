@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
 /**
  * The app on a fresh database of its own: a new database on DATABASE_URL's server when set (dropped by
  * `close`), else in-memory PGlite. Benchmarks never touch data they did not make.
  */
-export async function openBenchApp() {
+export async function openBenchApp(options: Pick<AppOptions, 'eventBus'> = {}) {
   let location: Record<string, string> = { DATA_DIR: 'memory://' }
   let dropDatabase = async () => {}
   if (process.env.DATABASE_URL) {
@@ -23,7 +23,7 @@ export async function openBenchApp() {
     location = { DATABASE_URL: server.href }
   }
   const config = loadConfig({ JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', ...location })
-  const app = await buildApp(config, { logger: false })
+  const app = await buildApp(config, { logger: false, ...options })
   return {
     app,
     config,

@@ -88,3 +88,30 @@ export async function allPages<Item>(
   }
   throw new Error(`${operationId}: more than 100 pages`)
 }
+
+/** Headers of a TENANT_USER acting for `tenantId`. */
+export const tenantUserHeaders = (context: TestApp, tenantId: number, userId = 2, tenants = [tenantId]) => ({
+  authorization: `Bearer ${context.token({ sub: userId, roles: ['TENANT_USER'], tenants })}`,
+  'x-tenant-id': String(tenantId),
+})
+
+export async function sendClientMessage(t: Test, context: TestApp, tenantId: number, sessionId: string, message: string, userId = 2) {
+  const response = await context.call(t, 'sendClientMessage', {
+    method: 'POST',
+    url: `/livechat/client/sessions/${sessionId}/messages`,
+    headers: tenantUserHeaders(context, tenantId, userId),
+    payload: { message },
+  })
+  t.equal(response.statusCode, 201, 'tenant message sent')
+  return response.json().data
+}
+
+export async function closeSession(t: Test, context: TestApp, tenantId: number, sessionId: string, agentId = 1) {
+  const response = await context.call(t, 'closeSession', {
+    method: 'POST',
+    url: `/livechat/sessions/${sessionId}/close`,
+    headers: agentHeaders(context, tenantId, agentId),
+  })
+  t.equal(response.statusCode, 200, 'session closed')
+  return response.json().data
+}

@@ -303,9 +303,11 @@ onEachDatabase(t, async (t, context) => {
           t.same(response.json().errors.roles, [`This operation needs the role ${allowed.join(' or ')}`], `roles ${JSON.stringify(roles)}`)
         }
 
+        // An event stream that gets past authentication never ends; test/streams/ opens them on sockets.
+        if (operation.eventStream) return
         const permitted = await request(t, as([...allowed]))
         t.notOk([401, 403].includes(permitted.statusCode), `an allowed role gets past authentication (${permitted.statusCode})`)
-        if (security.tenantScoped) {
+        if (security.tenantScoped === true) {
           const withoutTenant = await request(t, bearer(context.token({ sub: 30, roles: [...allowed], tenants: [tenantId] })))
           t.equal(withoutTenant.statusCode, 400, 'a tenant-scoped operation needs X-Tenant-ID')
         }

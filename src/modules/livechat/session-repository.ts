@@ -25,11 +25,13 @@ const inTenant = (tenantId: number, id: string) => and(eq(chatSessions.tenantId,
  * Messages others wrote after the reader's read position: a range scan of the (tenant, session, seq)
  * index from that position, so it costs what is unread, not the session's history.
  */
+// The outer columns are written qualified by hand: drizzle leaves them bare in a one-table select, and bare
+// `id` inside the subquery would mean the message's own.
 const unreadBy = (readerId: number) =>
   sql<number>`(select count(*) from ${chatMessages} m
-    where m.tenant_id = ${chatSessions.tenantId} and m.session_id = ${chatSessions.id} and m.sender_id <> ${readerId}
+    where m.tenant_id = chat_sessions.tenant_id and m.session_id = chat_sessions.id and m.sender_id <> ${readerId}
       and m.seq > coalesce((select r.last_read_seq from ${sessionReads} r
-        where r.tenant_id = ${chatSessions.tenantId} and r.session_id = ${chatSessions.id} and r.user_id = ${readerId}), 0))`.mapWith(Number)
+        where r.tenant_id = chat_sessions.tenant_id and r.session_id = chat_sessions.id and r.user_id = ${readerId}), 0))`.mapWith(Number)
 
 const withUnread = ({ row, unread }: { row: typeof chatSessions.$inferSelect; unread: number }): ChatSession => ({
   ...toSession(row),

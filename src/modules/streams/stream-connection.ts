@@ -42,7 +42,8 @@ export class EventStreamConnection {
   /** Writes now; false when the connection is (now) closed. */
   write(text: string): boolean {
     if (this.closed) return false
-    this.response.write(text)
+    // As bytes: for strings, writableLength counts UTF-16 units, which would let 3-byte text run 3x over.
+    this.response.write(Buffer.from(text))
     if (this.response.writableLength > this.bufferLimitBytes) {
       this.onOverflow()
       this.destroy()

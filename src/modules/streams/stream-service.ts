@@ -99,7 +99,7 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
       receive(event) {
         if (!replaying) return void send(event)
         buffered.push(event)
-        bufferedBytes += event.data.length
+        bufferedBytes += Buffer.byteLength(event.data)
         if (bufferedBytes > settings.bufferBytes) connection.destroy()
       },
       receiveEphemeral: (event: EphemeralEvent) => void connection.write(EventStreamConnection.frame(event.type, event.data)),

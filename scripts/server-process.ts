@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+
+const serverScript = new URL('../src/server.ts', import.meta.url).pathname
+
+export type ServerProcess = { baseUrl: string; pid: number; stop: () => Promise<void> }
+
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  probe.listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as { port: number }
+  probe.close()
+  await once(probe, 'close')
+  return port
+}
+
+/**
+ * The service as its own process (as an operator runs it) on a free port of 127.0.0.1, ready once
+ * `/health` answers 200. Used where one process is not enough: several instances, or measuring the
+ * server apart from its load.
+ */
+export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', serverScript], {
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...environment, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const exited = once(child, 'exit')
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    await exited
+  }
+  const baseUrl = `http://127.0.0.1:${port}`
+  for (const started = Date.now(); Date.now() - started < 60_000; ) {
+    if (child.exitCode !== null) break
+    const healthy = await fetch(`${baseUrl}/health`).then(
+      (response) => response.ok,
+      () => false,
+    )
+    if (healthy) return { baseUrl, pid: child.pid!, stop }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await stop()
+  throw new Error(`the server on port ${port} did not become healthy`)
+}
