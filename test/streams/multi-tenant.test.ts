@@ -31,7 +31,7 @@ onEachDatabase(t, async (t, context) => {
   const send = (t: Test, tenantId: number, text: string) => sendMessage(t, context, tenantId, sessions[tenantId], text)
   /** Agent 1's token for both tenants, without X-Tenant-ID: the stream covers every active tenant of the token. */
   const everyTenant = { authorization: agentHeaders(context, first, 1, [first, second]).authorization }
-  const agentStream = (headers: Record<string, string>) => openStream(t, base, 'streamAgentEvents', '/livechat/events', { headers })
+  const agentStream = (t: Test, headers: Record<string, string>) => openStream(t, base, 'streamAgentEvents', '/livechat/events', { headers })
   const arrival = (t: Test, stream: EventStreamClient, messageId: string) =>
     stream.next(t, (event) => event.event === 'message.created' && event.data.message.id === messageId)
   const setActive = async (t: Test, tenantId: number, active: boolean) => {
@@ -45,9 +45,9 @@ onEachDatabase(t, async (t, context) => {
   }
 
   t.test('a stream without X-Tenant-ID carries every tenant of the token, each event naming its tenant, and resumes them all', async (t) => {
-    const stream = await agentStream(everyTenant)
+    const stream = await agentStream(t, everyTenant)
     const ready = await stream.next(t, (event) => event.event === 'stream.ready')
-    t.same([...ready.data.tenant_ids].sort(), [first, second].sort(), 'stream.ready lists both tenants')
+    t.same([...ready.data.tenant_ids].sort((a, b) => a - b), [first, second], 'stream.ready lists both tenants')
     const live = [await send(t, first, 'live in first'), await send(t, second, 'live in second')]
     for (const message of live) await arrival(t, stream, message.id)
     t.same(messagesByTenant(stream.events), { [first]: [live[0].id], [second]: [live[1].id] }, 'each message names the tenant it was sent in')
@@ -55,7 +55,7 @@ onEachDatabase(t, async (t, context) => {
     const lastId = stream.lastId!
 
     const missed = [await send(t, first, 'missed 1'), await send(t, second, 'missed 2'), await send(t, first, 'missed 3')]
-    const resumed = await agentStream({ ...everyTenant, 'last-event-id': lastId })
+    const resumed = await agentStream(t, { ...everyTenant, 'last-event-id': lastId })
     await resumed.collect(t, ['message.created'], missed.length)
     // Live after the replay: anything replayed twice, or a tenant replayed from the wrong place, shows before it.
     const after = await send(t, second, 'live after the resume')
@@ -76,7 +76,9 @@ onEachDatabase(t, async (t, context) => {
     }
     const writers = [first, second].flatMap((tenantId) => [
       () => writer((index) => send(t, tenantId, `agent #${index}`)),
-      ...[2, 3, 4].map((userId) => () => writer((index) => sendClientMessage(t, context, tenantId, sessions[tenantId], `user ${userId} #${index}`, userId))),
+      ...[2, 3, 4].map(
+        (userId) => () => writer((index) => sendClientMessage(t, context, tenantId, sessions[tenantId], `user ${userId} #${index}`, userId)),
+      ),
     ])
     const done = Promise.all(writers.map((run) => run()))
     return { count: writers.length, sent: () => sent, stop: () => ((stopped = true), done) }
@@ -96,10 +98,12 @@ onEachDatabase(t, async (t, context) => {
   t.test('a stream over both tenants resumed again and again while both are written to gets every message once, in order', async (t) => {
     // Another stream keeps the second tenant followed on this instance: each resume subscribes to one feed that is
     // live and one that is new, and events of the live one arrive while the new one is being set up.
-    const keepsSecondLive = await openStream(t, base, 'streamClientEvents', '/livechat/client/events', { headers: tenantUserHeaders(context, second, 5) })
+    const keepsSecondLive = await openStream(t, base, 'streamClientEvents', '/livechat/client/events', {
+      headers: tenantUserHeaders(context, second, 5),
+    })
     await keepsSecondLive.next(t, (event) => event.event === 'stream.ready')
     const earlier = await storedMessages(t)
-    let stream = await agentStream(everyTenant)
+    let stream = await agentStream(t, everyTenant)
     // The first connection starts from now: from its stream.ready on, every message must reach it.
     await stream.next(t, (event) => event.event === 'stream.ready')
     const writers = startWriters(t)
@@ -111,7 +115,7 @@ onEachDatabase(t, async (t, context) => {
       // Each writer may finish one send it began before the close; beyond those, a backlog to replay.
       const sentAtClose = writers.sent()
       await until(() => writers.sent() >= sentAtClose + writers.count + 8, `messages were sent while disconnected (${connection})`)
-      stream = await agentStream({ ...everyTenant, 'last-event-id': stream.lastId! })
+      stream = await agentStream(t, { ...everyTenant, 'last-event-id': stream.lastId! })
     }
     const sentAtResume = writers.sent()
     await until(() => writers.sent() >= sentAtResume + writers.count + 8, 'messages were sent after the last resume')
@@ -127,10 +131,10 @@ onEachDatabase(t, async (t, context) => {
   })
 
   t.test('a tenant deactivated while the stream is open stops contributing to it; the others still deliver', async (t) => {
-    const stream = await agentStream(everyTenant)
+    const stream = await agentStream(t, everyTenant)
     await stream.next(t, (event) => event.event === 'stream.ready')
     // A stream of the first tenant alone ends when it is deactivated: by then every stream has been told.
-    const firstOnly = await agentStream(agentHeaders(context, first, 1, [first, second]))
+    const firstOnly = await agentStream(t, agentHeaders(context, first, 1, [first, second]))
     await firstOnly.next(t, (event) => event.event === 'stream.ready')
     await setActive(t, first, false)
     const reconnect = await firstOnly.next(t, (event) => event.event === 'stream.reconnect')
@@ -149,7 +153,7 @@ onEachDatabase(t, async (t, context) => {
   })
 
   t.test('an agent stream with X-Tenant-ID carries that tenant only', async (t) => {
-    const stream = await agentStream(agentHeaders(context, first, 1, [first, second]))
+    const stream = await agentStream(t, agentHeaders(context, first, 1, [first, second]))
     const ready = await stream.next(t, (event) => event.event === 'stream.ready')
     t.same(ready.data.tenant_ids, [first], 'stream.ready lists the one tenant')
     const elsewhere = await send(t, second, 'not on this stream')
@@ -161,23 +165,22 @@ onEachDatabase(t, async (t, context) => {
   t.test('a stream of a tenant the caller may not act for is 403 naming X-Tenant-ID', async (t) => {
     const dormant = await createTenant(t, context, 'Dormant', false)
     const unknown = 999_999
-    const refusals: [string, string, string, Record<string, string>][] = [
-      ['an agent stream with an X-Tenant-ID the token does not list', 'streamAgentEvents', '/livechat/events', agentHeaders(context, second, 1, [first])],
+    const agentEvents = ['streamAgentEvents', '/livechat/events'] as const
+    const refusals: [string, readonly [string, string], Record<string, string>][] = [
+      ['an agent stream with an X-Tenant-ID the token does not list', agentEvents, agentHeaders(context, second, 1, [first])],
       [
         "a tenant user's stream with another tenant's X-Tenant-ID",
-        'streamClientEvents',
-        '/livechat/client/events',
+        ['streamClientEvents', '/livechat/client/events'],
         tenantUserHeaders(context, second, 2, [first]),
       ],
       [
         'an agent stream without X-Tenant-ID whose token lists only an inactive and an unknown tenant',
-        'streamAgentEvents',
-        '/livechat/events',
+        agentEvents,
         { authorization: agentHeaders(context, dormant, 1, [dormant, unknown]).authorization },
       ],
-      ['an agent stream with the X-Tenant-ID of an inactive tenant of the token', 'streamAgentEvents', '/livechat/events', agentHeaders(context, dormant, 1, [first, dormant])],
+      ['an agent stream with the X-Tenant-ID of an inactive tenant of the token', agentEvents, agentHeaders(context, dormant, 1, [first, dormant])],
     ]
-    for (const [what, operationId, path, headers] of refusals) {
+    for (const [what, [operationId, path], headers] of refusals) {
       const refused = await EventStreamClient.open(t, base, operationId, path, { headers })
       t.equal(refused.status, 403, `${what} is 403`)
       const body = refused.stream ? undefined : refused.body

@@ -64,10 +64,7 @@ async function storedMessages(t: Test, context: TestApp, tenantId: number, sessi
 /** Each session's message.created ids in the order they arrived. */
 function deliveredMessages(t: Test, events: ReceivedEvent[]): Record<string, string[]> {
   const created = events.filter((event) => event.event === 'message.created')
-  t.ok(
-    created.every((event) => event.id !== undefined),
-    'every message.created carries an SSE id',
-  )
+  t.ok(created.every((event) => event.id !== undefined), 'every message.created carries an SSE id')
   const bySession: Record<string, string[]> = {}
   for (const event of created) (bySession[event.data.session_id] ??= []).push(event.data.message.id)
   return bySession
@@ -78,7 +75,7 @@ function deliveredMessages(t: Test, events: ReceivedEvent[]): Record<string, str
 // has seen id 11 must never miss id 10 committed a moment later."
 onEachDatabase(t, async (t, context) => {
   const base = await listening(context)
-  const clientStream = (tenantId: number, options: OpenOptions = {}) =>
+  const clientStream = (t: Test, tenantId: number, options: OpenOptions = {}) =>
     openStream(t, base, 'streamClientEvents', '/livechat/client/events', {
       query: options.query,
       headers: { ...tenantUserHeaders(context, tenantId), ...options.headers },
@@ -91,7 +88,7 @@ onEachDatabase(t, async (t, context) => {
   async function resumeMidBurst(t: Test, name: string, resumeWith: (lastId: string) => OpenOptions) {
     const tenantId = await createTenant(t, context, name)
     const sessions = await openSessions(t, context, tenantId, [11, 12, 13, 14, 15, 16, 17, 18])
-    const first = await clientStream(tenantId)
+    const first = await clientStream(t, tenantId)
     await first.next(t, (event) => event.event === 'stream.ready')
     const writers = startWriters(t, context, tenantId, sessions)
     await first.collect(t, ['message.created'], 20, 30000)
@@ -102,7 +99,7 @@ onEachDatabase(t, async (t, context) => {
     const sentAtClose = writers.sent()
     await until(() => writers.sent() >= sentAtClose + writers.count + 8, 'messages were sent while disconnected')
 
-    const resumed = await clientStream(tenantId, resumeWith(lastId))
+    const resumed = await clientStream(t, tenantId, resumeWith(lastId))
     const sentAtResume = writers.sent()
     await until(() => writers.sent() >= sentAtResume + writers.count + 8, 'messages were sent after the resume')
     await writers.stop()
@@ -129,7 +126,7 @@ onEachDatabase(t, async (t, context) => {
     const tenantId = await createTenant(t, context, 'Commit order')
     const agentIds = Array.from({ length: 16 }, (_, index) => 21 + index)
     const sessions = await openSessions(t, context, tenantId, agentIds)
-    const tenantSide = await clientStream(tenantId)
+    const tenantSide = await clientStream(t, tenantId)
     const agentSide = await Promise.all(
       agentIds.map((agentId) => openStream(t, base, 'streamAgentEvents', '/livechat/events', { headers: agentHeaders(context, tenantId, agentId) })),
     )
@@ -148,7 +145,8 @@ onEachDatabase(t, async (t, context) => {
     const stored = await storedMessages(t, context, tenantId, sessions)
     t.same(deliveredMessages(t, tenantSide.events), stored, "the tenant user's stream carried every message of every session once, in order")
     for (const [index, { sessionId, agentId }] of sessions.entries()) {
-      t.same(deliveredMessages(t, agentSide[index].events), { [sessionId]: stored[sessionId] }, `agent ${agentId}'s stream carried their session's messages once, in order`)
+      const own = { [sessionId]: stored[sessionId] }
+      t.same(deliveredMessages(t, agentSide[index].events), own, `agent ${agentId}'s stream carried their session's messages once, in order`)
     }
   })
 
@@ -187,52 +185,41 @@ onEachDatabase(t, async (t, context) => {
       ],
       'the missed events once, in order, then live ones',
     )
-    t.ok(
-      resumed.events.every((event) => event.id !== undefined),
-      'every stored event carries an id',
-    )
+    t.ok(resumed.events.every((event) => event.id !== undefined), 'every stored event carries an id')
     await closeSession(t, context, tenantId, nextSession)
   })
 
   t.test('an id this caller could not have received is 400 naming Last-Event-ID, before the stream starts', async (t) => {
     const tenantId = await createTenant(t, context, 'Refusals')
     const otherTenant = await createTenant(t, context, 'Refusals elsewhere')
-    const agentEvents = (headers: Record<string, string>) => ['streamAgentEvents', '/livechat/events', headers] as const
-    const idOf = async (operationId: string, path: string, headers: Record<string, string>) => {
+    const agentEvents = ['streamAgentEvents', '/livechat/events'] as const
+    const clientEvents = ['streamClientEvents', '/livechat/client/events'] as const
+    const idOf = async ([operationId, path]: readonly [string, string], headers: Record<string, string>) => {
       const stream = await openStream(t, base, operationId, path, { headers })
       const ready = await stream.next(t, (event) => event.event === 'stream.ready')
       stream.close()
       return ready.id!
     }
     const agentOne = agentHeaders(context, tenantId, 1, [tenantId, otherTenant])
-    const agentOneId = await idOf(...agentEvents(agentOne))
+    const agentOneId = await idOf(agentEvents, agentOne)
     const bothRoles = {
       authorization: `Bearer ${context.token({ sub: 5, roles: ['SUPPORT_AGENT', 'TENANT_USER'], tenants: [tenantId] })}`,
       'x-tenant-id': String(tenantId),
     }
-    const agentSideIdOfUserFive = await idOf(...agentEvents(bothRoles))
+    const agentSideIdOfUserFive = await idOf(agentEvents, bothRoles)
+    const withId = (headers: Record<string, string>, id: string) => ({ headers: { ...headers, 'last-event-id': id } })
 
-    const refusals: [string, string, string, Record<string, string>, OpenOptions['query']?][] = [
-      ['malformed text', 'streamAgentEvents', '/livechat/events', { ...agentOne, 'last-event-id': 'not-an-event-id' }],
-      ['malformed text as last_event_id', 'streamAgentEvents', '/livechat/events', agentOne, { last_event_id: 'a1:x-1' }],
-      ["an id of another user's stream", 'streamAgentEvents', '/livechat/events', { ...agentHeaders(context, tenantId, 2), 'last-event-id': agentOneId }],
-      [
-        "an id of another tenant's stream, same user",
-        'streamAgentEvents',
-        '/livechat/events',
-        { ...agentHeaders(context, otherTenant, 1, [tenantId, otherTenant]), 'last-event-id': agentOneId },
-      ],
-      [
-        'an id naming a tenant the token does not list',
-        'streamAgentEvents',
-        '/livechat/events',
-        { ...agentHeaders(context, otherTenant, 1, [otherTenant]), 'last-event-id': agentOneId },
-      ],
-      ["an id of the same user's agent stream, on the client stream", 'streamClientEvents', '/livechat/client/events', { ...bothRoles, 'last-event-id': agentSideIdOfUserFive }],
-      ['an id beyond any event sent', 'streamAgentEvents', '/livechat/events', { ...agentOne, 'last-event-id': agentOneId.replace(/-\d+$/, '-999999999') }],
+    const refusals: [string, readonly [string, string], OpenOptions][] = [
+      ['malformed text', agentEvents, withId(agentOne, 'not-an-event-id')],
+      ['malformed text as last_event_id', agentEvents, { headers: agentOne, query: { last_event_id: 'a1:x-1' } }],
+      ["an id of another user's stream", agentEvents, withId(agentHeaders(context, tenantId, 2), agentOneId)],
+      ["an id of another tenant's stream, same user", agentEvents, withId(agentHeaders(context, otherTenant, 1, [tenantId, otherTenant]), agentOneId)],
+      ['an id naming a tenant the token does not list', agentEvents, withId(agentHeaders(context, otherTenant, 1, [otherTenant]), agentOneId)],
+      ["an id of the same user's agent stream, on the client stream", clientEvents, withId(bothRoles, agentSideIdOfUserFive)],
+      ['an id beyond any event sent', agentEvents, withId(agentOne, agentOneId.replace(/-\d+$/, '-999999999'))],
     ]
-    for (const [what, operationId, path, headers, query] of refusals) {
-      const refused = await EventStreamClient.open(t, base, operationId, path, { headers, query })
+    for (const [what, [operationId, path], options] of refusals) {
+      const refused = await EventStreamClient.open(t, base, operationId, path, options)
       t.equal(refused.status, 400, `${what} is 400`)
       const body = refused.stream ? undefined : refused.body
       t.same(body && Object.keys(body.errors), ['Last-Event-ID'], `${what}: errors name Last-Event-ID`)

@@ -70,9 +70,12 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
 
   async function poll(): Promise<void> {
     if (feeds.size === 0) return
+    // Judged on the feeds as they were when asked: a feed made while the query ran is not in its answer.
+    const polled = [...feeds]
     try {
-      const heads = new Map((await eventRepository.heads(db, [...feeds.keys()])).map((head) => [head.tenantId, head]))
-      for (const [tenantId, feed] of feeds) {
+      const heads = new Map((await eventRepository.heads(db, polled.map(([tenantId]) => tenantId))).map((head) => [head.tenantId, head]))
+      for (const [tenantId, feed] of polled) {
+        if (feeds.get(tenantId) !== feed) continue
         const head = heads.get(tenantId)
         if (!head?.active) dropTenant(tenantId, feed)
         else if (head.head > feed.wanted) {
