@@ -6,7 +6,8 @@ export async function registerCors(app: FastifyInstance, origins: string[]): Pro
   if (origins.length === 0) return
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'X-Request-ID'],
+    // Last-Event-ID: fetch-based stream clients resume with it.
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'X-Request-ID', 'Last-Event-ID'],
     exposedHeaders: ['X-Request-ID'],
     maxAge: 600,
   })

@@ -16,7 +16,8 @@ function withRolesShown<Spec>(specification: Spec): Spec {
   const document = structuredClone(specification) as Document
   for (const pathItem of Object.values(document.paths)) {
     for (const operation of Object.values(pathItem)) {
-      const roles = (operation.security ?? document.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? [])
+      // Alternatives (with or without X-Tenant-ID, or a stream token) repeat the same roles.
+      const roles = [...new Set((operation.security ?? document.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? []))]
       const who = roles.length > 0 ? `**Roles:** ${roles.map((role) => `\`${role}\``).join(', ')}` : '**Roles:** none (public)'
       operation.description = [who, operation.description].filter(Boolean).join('\n\n')
     }
