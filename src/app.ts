@@ -14,6 +14,7 @@ import { tenantRoutes } from './modules/tenants/tenant-routes.js'
 import { createTicketService } from './modules/tickets/ticket-service.js'
 import { ticketRoutes } from './modules/tickets/ticket-routes.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
+import { conversationRoutes } from './modules/livechat/conversation-routes.js'
 import { createConversationService } from './modules/livechat/conversation-service.js'
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
 import { createEventHub } from './modules/streams/event-hub.js'
@@ -120,8 +121,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const handlers = {
     ...tenantRoutes(tenants),
     ...presenceRoutes(presence),
-    ...livechatRoutes(livechat, conversation),
-    ...clientRoutes(livechat, conversation),
+    ...livechatRoutes(livechat),
+    ...clientRoutes(livechat),
+    ...conversationRoutes(conversation),
     ...streamRoutes(streams, streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),

@@ -2,11 +2,10 @@ import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
-import type { ConversationService } from './conversation-service.js'
 import type { LivechatService } from './livechat-service.js'
 
 /** The tenant's side of the chat, for TENANT_USER: the same sessions and messages; their messages notify no one. */
-export const clientRoutes = (livechat: LivechatService, conversation: ConversationService) =>
+export const clientRoutes = (livechat: LivechatService) =>
   ({
     async listClientSessions(request, reply) {
       const page = await livechat.listSessions(request.tenantId, request.principal.userId, { status: request.query.status }, pageOf(request.query))
@@ -23,14 +22,4 @@ export const clientRoutes = (livechat: LivechatService, conversation: Conversati
       const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
       return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
     },
-    async sendClientTyping(request, reply) {
-      const forwarded = await conversation.typing(request.tenantId, request.params.id, actorOf(request, 'tenant'))
-      return reply.code(202).send(success(request, forwarded ? 'Typing forwarded' : 'Typing dropped (one per second)', { forwarded }))
-    },
-    async markClientSessionRead(request, reply) {
-      const read = await conversation.markRead(request.tenantId, request.params.id, actorOf(request, 'tenant'), request.body.message_id)
-      return reply.code(200).send(success(request, 'Read position stored', read))
-    },
-  }) satisfies OperationHandlers<
-    'listClientSessions' | 'getClientSession' | 'sendClientMessage' | 'listClientMessages' | 'sendClientTyping' | 'markClientSessionRead'
-  >
+  }) satisfies OperationHandlers<'listClientSessions' | 'getClientSession' | 'sendClientMessage' | 'listClientMessages'>

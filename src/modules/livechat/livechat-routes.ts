@@ -2,11 +2,10 @@ import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
-import type { ConversationService } from './conversation-service.js'
 import type { LivechatService } from './livechat-service.js'
 
 /** The seed's calls, for SUPPORT_AGENT. */
-export const livechatRoutes = (livechat: LivechatService, conversation: ConversationService) =>
+export const livechatRoutes = (livechat: LivechatService) =>
   ({
     async startSession(request, reply) {
       const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
@@ -33,14 +32,4 @@ export const livechatRoutes = (livechat: LivechatService, conversation: Conversa
       const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
       return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
     },
-    async sendTyping(request, reply) {
-      const forwarded = await conversation.typing(request.tenantId, request.params.id, actorOf(request, 'agent'))
-      return reply.code(202).send(success(request, forwarded ? 'Typing forwarded' : 'Typing dropped (one per second)', { forwarded }))
-    },
-    async markSessionRead(request, reply) {
-      const read = await conversation.markRead(request.tenantId, request.params.id, actorOf(request, 'agent'), request.body.message_id)
-      return reply.code(200).send(success(request, 'Read position stored', read))
-    },
-  }) satisfies OperationHandlers<
-    'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages' | 'sendTyping' | 'markSessionRead'
-  >
+  }) satisfies OperationHandlers<'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages'>
