@@ -37,9 +37,12 @@ CREATE TABLE "stream_tokens" (
 --> statement-breakpoint
 CREATE TABLE "tenant_event_heads" (
 	"tenant_id" integer PRIMARY KEY NOT NULL,
-	"last_seq" bigint NOT NULL
+	"last_seq" bigint NOT NULL,
+	"pruned_through" bigint DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "session_reads" ADD CONSTRAINT "session_reads_tenant_id_session_id_chat_sessions_tenant_id_id_fk" FOREIGN KEY ("tenant_id","session_id") REFERENCES "public"."chat_sessions"("tenant_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tenant_event_heads" ADD CONSTRAINT "tenant_event_heads_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "stream_events_agent" ON "stream_events" USING btree ("tenant_id","agent_id","seq");--> statement-breakpoint
+CREATE INDEX "stream_events_created" ON "stream_events" USING brin ("created_at");--> statement-breakpoint
 CREATE INDEX "stream_tokens_expiry" ON "stream_tokens" USING btree ("expires_at");

@@ -1136,6 +1136,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /**
+         * @description The `Last-Event-ID` is older than the events kept (`STREAM_RETENTION_HOURS`): what was missed cannot be
+         *     replayed. Reload what the client shows through the API, then open the stream without `Last-Event-ID`.
+         */
+        ResumeExpired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The caller already has `STREAM_MAX_PER_USER` streams open on this instance; close one first. */
         TooManyStreams: {
             headers: {
@@ -1808,6 +1820,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["ResumeExpired"];
             429: components["responses"]["TooManyStreams"];
             500: components["responses"]["InternalError"];
         };
@@ -1837,6 +1850,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["ResumeExpired"];
             429: components["responses"]["TooManyStreams"];
             500: components["responses"]["InternalError"];
         };

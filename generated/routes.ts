@@ -366,7 +366,7 @@ export const operations = {
     schema: {
       querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
       headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
-      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
     },
   },
   streamClientEvents: {
@@ -378,7 +378,7 @@ export const operations = {
     schema: {
       querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
       headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
-      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
     },
   },
   createStreamToken: {

@@ -19,6 +19,7 @@ import { createConversationService } from './modules/livechat/conversation-servi
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
 import { createEventHub } from './modules/streams/event-hub.js'
 import { createEventLog } from './modules/streams/event-log.js'
+import { createEventPruner } from './modules/streams/event-pruner.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
 import { createStreamService } from './modules/streams/stream-service.js'
 import { createStreamTokenService } from './modules/streams/stream-token-service.js'
@@ -96,15 +97,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     hub,
     sessionTenant: livechat.sessionTenant,
     holdPresence: presenceKeeper.hold,
-    settings: { heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS, maxPerUser: config.STREAM_MAX_PER_USER, bufferBytes: config.STREAM_BUFFER_BYTES },
+    settings: {
+      heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
+      maxPerUser: config.STREAM_MAX_PER_USER,
+      bufferBytes: config.STREAM_BUFFER_BYTES,
+      retentionHours: config.STREAM_RETENTION_HOURS,
+    },
     log: app.log,
   })
   const streamTokens = createStreamTokenService(db)
+  const pruner = createEventPruner(db, config.STREAM_RETENTION_HOURS, app.log)
   // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
   app.addHook('preClose', async () => {
     streams.closeAll('shutdown')
     hub.close()
     presenceKeeper.close()
+    pruner.close()
   })
 
   registerErrorHandler(app)

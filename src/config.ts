@@ -19,6 +19,8 @@ const ConfigSchema = Type.Object({
   STREAM_MAX_PER_USER: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
   /** Bytes a stream may have waiting for a slow client before it is closed (the client resumes). */
   STREAM_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 1048576 }),
+  /** Hours stored events are kept for resuming streams; a resume from further back is 410. */
+  STREAM_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87600, default: 168 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

@@ -89,3 +89,8 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const cause = (error as { cause?: { code?: string; constraint?: string; constraint_name?: string } }).cause
   return cause?.code === '23505' && (cause.constraint ?? cause.constraint_name) === constraint
 }
+
+/** The rows of `db.execute`: postgres.js answers with them, PGlite with `{ rows }`. */
+export function rowsOf<Row>(result: unknown): Row[] {
+  return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows
+}

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm'
-import type { Database } from '../../platform/database.js'
+import { rowsOf, type Database } from '../../platform/database.js'
 import type { EventDraft, StoredEvent, StreamAudience } from './stream-event.js'
 import { streamEvents, tenantEventHeads } from './stream-tables.js'
 import { tenants } from '../tenants/tenant-table.js'
@@ -26,7 +26,7 @@ const reachingAudience = (audience: StreamAudience) =>
       : and(ne(streamEvents.audience, 'agent'), or(isNull(streamEvents.recipientId), eq(streamEvents.recipientId, audience.userId))),
   )
 
-export type TenantHead = { tenantId: number; head: number; active: boolean }
+export type TenantHead = { tenantId: number; head: number; prunedThrough: number; active: boolean }
 
 export const eventRepository = {
   /**
@@ -40,7 +40,7 @@ export const eventRepository = {
         sql`(${index + 1}::int, ${draft.type}::text, ${draft.sessionId}::uuid, ${draft.agentId}::int, ${draft.audience}::text,
           ${draft.recipientId}::int, ${draft.excludedUserId}::int, ${draft.data}::text)`,
     )
-    const result = await tx.execute<{ last_seq: string | number }>(sql`
+    const result = await tx.execute(sql`
       with head as (
         insert into ${tenantEventHeads} (tenant_id, last_seq) values (${tenantId}, ${drafts.length})
         on conflict (tenant_id) do update set last_seq = ${tenantEventHeads}.last_seq + excluded.last_seq
@@ -53,8 +53,7 @@ export const eventRepository = {
           as event (ordinal, type, session_id, agent_id, audience, recipient_id, excluded_user_id, data)
       )
       select last_seq from head`)
-    const rowsOf = (Array.isArray(result) ? result : (result as { rows: { last_seq: string | number }[] }).rows)
-    const first = Number(rowsOf[0].last_seq) - drafts.length + 1
+    const first = Number(rowsOf<{ last_seq: string | number }>(result)[0].last_seq) - drafts.length + 1
     return drafts.map((draft, index) => ({ ...draft, seq: first + index }))
   },
 
@@ -85,10 +84,29 @@ export const eventRepository = {
   async heads(db: Database, tenantIds: number[]): Promise<TenantHead[]> {
     if (tenantIds.length === 0) return []
     const rows = await db
-      .select({ tenantId: tenants.id, head: sql<number>`coalesce(${tenantEventHeads.lastSeq}, 0)`.mapWith(Number), active: tenants.active })
+      .select({
+        tenantId: tenants.id,
+        head: sql<number>`coalesce(${tenantEventHeads.lastSeq}, 0)`.mapWith(Number),
+        prunedThrough: sql<number>`coalesce(${tenantEventHeads.prunedThrough}, 0)`.mapWith(Number),
+        active: tenants.active,
+      })
       .from(tenants)
       .leftJoin(tenantEventHeads, eq(tenantEventHeads.tenantId, tenants.id))
       .where(inArray(tenants.id, tenantIds))
     return rows
+  },
+
+  /** Deletes the events older than `hours` and records, per tenant, up to where its log no longer reaches. */
+  async prune(db: Database, hours: number): Promise<number> {
+    const result = await db.execute(sql`
+      with deleted as (
+        delete from ${streamEvents} where created_at < now() - make_interval(hours => ${hours}) returning tenant_id, seq
+      ), marked as (
+        update ${tenantEventHeads} head set pruned_through = greatest(head.pruned_through, gone.through)
+        from (select tenant_id, max(seq) as through from deleted group by tenant_id) gone
+        where head.tenant_id = gone.tenant_id
+      )
+      select count(*) as deleted from deleted`)
+    return Number(rowsOf<{ deleted: string | number }>(result)[0].deleted)
   },
 }

@@ -13,3 +13,13 @@ export class TooManyStreamsError extends DomainError {
     })
   }
 }
+
+export class ResumeExpiredError extends DomainError {
+  constructor(retentionHours: number) {
+    super('LAST_EVENT_ID_EXPIRED', 410, 'Last-Event-ID is too old', {
+      'Last-Event-ID': [
+        `Events older than ${retentionHours} hours are no longer kept, so what was missed cannot be replayed: reload through the API and open the stream without Last-Event-ID`,
+      ],
+    })
+  }
+}

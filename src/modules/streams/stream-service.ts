@@ -5,11 +5,11 @@ import { NotFoundError, PermissionError } from '../../platform/domain-errors.js'
 import { eventRepository } from './event-repository.js'
 import type { EventHub, HubListener } from './event-hub.js'
 import { EventStreamConnection, type StreamEndReason } from './stream-connection.js'
-import { InvalidLastEventIdError, TooManyStreamsError } from './stream-errors.js'
+import { InvalidLastEventIdError, ResumeExpiredError, TooManyStreamsError } from './stream-errors.js'
 import type { EphemeralEvent, Side, StoredEvent, StreamAudience } from './stream-event.js'
 import { formatPosition, parsePosition, type StreamPosition } from './stream-position.js'
 
-export type StreamSettings = { heartbeatSeconds: number; maxPerUser: number; bufferBytes: number }
+export type StreamSettings = { heartbeatSeconds: number; maxPerUser: number; bufferBytes: number; retentionHours: number }
 
 type Dependencies = {
   db: Database
@@ -65,12 +65,14 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
     // token's tenants starts the ones its id does not name from now (they were not active, or not listed).
     const single = request.tenantId !== undefined || request.sessionId !== undefined
     if (single && !position.seqByTenant.has(tenantIds[0])) throw new InvalidLastEventIdError("An event id of another tenant's stream")
-    const heads = new Map((await eventRepository.heads(db, tenantIds)).map((head) => [head.tenantId, head.head]))
+    const heads = new Map((await eventRepository.heads(db, tenantIds)).map((head) => [head.tenantId, head]))
     const resumeFrom = new Map<number, number>()
     for (const tenantId of tenantIds) {
       const seq = position.seqByTenant.get(tenantId)
       if (seq === undefined) continue
-      if (seq > (heads.get(tenantId) ?? 0)) throw new InvalidLastEventIdError('An event id this stream has not sent yet')
+      const head = heads.get(tenantId)
+      if (seq > (head?.head ?? 0)) throw new InvalidLastEventIdError('An event id this stream has not sent yet')
+      if (seq < (head?.prunedThrough ?? 0)) throw new ResumeExpiredError(settings.retentionHours)
       resumeFrom.set(tenantId, seq)
     }
     return resumeFrom

@@ -12,6 +12,8 @@ export const tenantEventHeads = pgTable('tenant_event_heads', {
     .primaryKey()
     .references(() => tenants.id),
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  // Events up to here were deleted after STREAM_RETENTION_HOURS: a resume from before it cannot be served.
+  prunedThrough: bigint('pruned_through', { mode: 'number' }).notNull().default(0),
 })
 
 /** Every event a stream replays, with what decides who receives it. */
@@ -35,6 +37,10 @@ export const streamEvents = pgTable(
   (table) => [
     primaryKey({ columns: [table.tenantId, table.seq] }),
     check('stream_events_audience_check', sql`${table.audience} in ('agent', 'tenant', 'both')`),
+    // An agent's resume reads only their own sessions' events, not the tenant's whole log since their position.
+    index('stream_events_agent').on(table.tenantId, table.agentId, table.seq),
+    // Rows arrive in time order, so a BRIN index finds the expired ones for a few pages of upkeep.
+    index('stream_events_created').using('brin', table.createdAt),
   ],
 )
 

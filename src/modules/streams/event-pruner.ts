@@ -1,0 +1,17 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Database } from '../../platform/database.js'
+import { eventRepository } from './event-repository.js'
+
+// Often enough that the log stays near its retention; every instance prunes, and a second pass finds nothing.
+const pruneEveryMilliseconds = 10 * 60 * 1000
+
+/** Keeps the stored events of the last `retentionHours`: what a reconnecting stream may still ask for. */
+export function createEventPruner(db: Database, retentionHours: number, log: FastifyBaseLogger) {
+  const prune = () =>
+    eventRepository.prune(db, retentionHours).then(
+      (deleted) => deleted > 0 && log.info({ deleted }, 'expired stream events deleted'),
+      (error) => log.warn({ err: error }, 'could not delete expired stream events; the next pass retries'),
+    )
+  const timer = setInterval(() => void prune(), pruneEveryMilliseconds).unref()
+  return { close: () => clearInterval(timer) }
+}
