@@ -18,7 +18,7 @@ t.test('Swagger UI serves openapi.yaml as written, with each operation naming it
   for (const [path, pathItem] of Object.entries(written.paths as Record<string, Record<string, Operation>>)) {
     for (const [method, operation] of Object.entries(pathItem)) {
       const shown: Operation = served.paths[path][method]
-      const roles = (operation.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? [])
+      const roles = [...new Set((operation.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? []))]
       const line = roles.length > 0 ? `**Roles:** ${roles.map((role) => `\`${role}\``).join(', ')}` : '**Roles:** none (public)'
       t.ok(shown.description?.startsWith(line), `${operation.operationId}: ${line}`)
       if (operation.description) t.ok(shown.description?.endsWith(operation.description), `${operation.operationId}: its own description follows`)
