@@ -74,7 +74,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const database = await openDatabase(config, {
     kind: options.eventBus ?? 'shared',
-    onError: (error) => app.log.warn({ err: error }, 'event bus: NOTIFY or LISTEN failed; streams catch up by polling'),
+    onError: (error) => app.log.warn({ err: error }, 'event bus: a signal was not sent or not handled; streams catch up by polling'),
   })
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())

@@ -39,7 +39,7 @@ export async function openDatabase(location: DatabaseLocation, busOptions: BusOp
   if (location.DATABASE_URL) {
     await migrateOnce(location.DATABASE_URL)
     const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
-    const bus = busOptions.kind === 'shared' ? createPostgresBus(client, busOptions.onError) : createInProcessBus()
+    const bus = busOptions.kind === 'shared' ? createPostgresBus(client, busOptions.onError) : createInProcessBus(busOptions.onError)
     const close = async () => {
       await bus.close()
       await client.end({ timeout: 5 })
@@ -51,7 +51,7 @@ export async function openDatabase(location: DatabaseLocation, busOptions: BusOp
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
   // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
-  return { db, driver: 'pglite', bus: createInProcessBus(), close: async () => (client.closed ? undefined : client.close()) }
+  return { db, driver: 'pglite', bus: createInProcessBus(busOptions.onError), close: async () => (client.closed ? undefined : client.close()) }
 }
 
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.

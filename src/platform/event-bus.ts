@@ -19,11 +19,25 @@ export type EventBus = {
   close: () => Promise<void>
 }
 
+/**
+ * Calls every handler; one that throws is reported, and neither stops the others nor reaches the
+ * publisher, whose transaction has committed already.
+ */
+function deliverTo(handlers: ((signal: BusSignal) => void)[], signal: BusSignal, onError: (error: unknown) => void): void {
+  for (const handler of handlers) {
+    try {
+      handler(signal)
+    } catch (error) {
+      onError(error)
+    }
+  }
+}
+
 /** The embedded database serves one process, so its bus is in-process. */
-export function createInProcessBus(): EventBus {
+export function createInProcessBus(onError: (error: unknown) => void): EventBus {
   const handlers: ((signal: BusSignal) => void)[] = []
   return {
-    publish: (signal) => handlers.forEach((handler) => handler(signal)),
+    publish: (signal) => deliverTo(handlers, signal, onError),
     subscribe: (handler) => void handlers.push(handler),
     onReconnect: () => {},
     close: async () => {},
@@ -46,7 +60,7 @@ export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) =
   const origin = randomUUID()
   const handlers: ((signal: BusSignal) => void)[] = []
   const reconnectHandlers: (() => void)[] = []
-  const deliver = (signal: BusSignal) => handlers.forEach((handler) => handler(signal))
+  const deliver = (signal: BusSignal) => deliverTo(handlers, signal, onError)
   const pendingHeads = new Map<number, number>()
   let pendingEphemeral: EphemeralEvent[] = []
   const pendingTenants = new Set<number>()
@@ -100,7 +114,13 @@ export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) =
   }
 
   function receive(payload: string) {
-    const wire = JSON.parse(payload) as Wire
+    let wire: Wire
+    try {
+      wire = JSON.parse(payload) as Wire
+    } catch (error) {
+      // Someone else's NOTIFY on the channel; thrown here it would take the LISTEN connection down.
+      return onError(error)
+    }
     if (wire.origin === origin) return
     for (const [tenantId, head] of wire.heads ?? []) deliver({ kind: 'appended', tenantId, head })
     for (const event of wire.ephemeral ?? []) deliver({ kind: 'ephemeral', event })

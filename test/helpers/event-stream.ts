@@ -27,9 +27,12 @@ export class EventStreamClient {
   private waiters: (() => void)[] = []
   readonly ended: Promise<void>
   private endedFlag = false
+  private latestId: string | undefined
 
   private constructor(readonly response: IncomingMessage) {
     const parser = createParser({
+      // Every `id:` counts, also one on a frame without data (a heartbeat's checkpoint), as in EventSource.
+      onId: (id) => (this.latestId = id),
       onEvent: (message) => {
         const data = JSON.parse(message.data)
         const errors = componentErrors('StreamEvent', data)
@@ -60,9 +63,9 @@ export class EventStreamClient {
     waiters.forEach((wake) => wake())
   }
 
-  /** The id of the last event that had one: where a reconnect resumes. */
+  /** The last id the stream sent, as EventSource keeps it: where a reconnect resumes. */
   get lastId(): string | undefined {
-    return this.events.findLast((event) => event.id !== undefined)?.id
+    return this.latestId
   }
 
   /** The next event not yet taken that matches, waiting up to `timeoutMs`. */

@@ -150,6 +150,10 @@ onEachDatabase(t, async (t, context) => {
       stream.events.some((event) => event.data.message?.id === afterReactivation.id),
       'the deactivated tenant does not come back into the open stream',
     )
+    // Its position stayed in the stream's ids: resuming replays what the tenant wrote once active again.
+    stream.close()
+    const resumed = await agentStream(t, { ...everyTenant, 'last-event-id': stream.lastId! })
+    t.equal((await resumed.next(t, (event) => event.event === 'message.created')).data.message.id, afterReactivation.id, 'nothing is lost')
   })
 
   t.test('an agent stream with X-Tenant-ID carries that tenant only', async (t) => {

@@ -8,6 +8,8 @@ import { reaches, type EphemeralEvent, type StoredEvent, type StreamAudience } f
 export type HubListener = {
   audience: StreamAudience
   receive: (event: StoredEvent) => void
+  /** An event of the tenant that is not for this listener: its position moves past it all the same. */
+  pass: (tenantId: number, seq: number) => void
   receiveEphemeral: (event: EphemeralEvent) => void
   tenantInactive: (tenantId: number) => void
 }
@@ -43,12 +45,16 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
       if (event.seq <= feed.fetchedThrough) continue
       if (event.seq !== feed.fetchedThrough + 1) return
       feed.fetchedThrough = event.seq
-      for (const listener of feed.listeners) if (reaches(event, listener.audience)) listener.receive(event)
+      for (const listener of feed.listeners) {
+        if (reaches(event, listener.audience)) listener.receive(event)
+        else listener.pass(event.tenantId, event.seq)
+      }
     }
   }
 
+  /** Reads what the feed has not handed over yet; one reader per feed, and a failure is retried by the poll. */
   async function catchUp(tenantId: number, feed: TenantFeed): Promise<void> {
-    if (feed.fetching || !(await feed.ready)) return
+    if (feed.fetching || !feed.live) return
     feed.fetching = true
     try {
       while (feed.wanted > feed.fetchedThrough && feeds.get(tenantId) === feed) {
@@ -78,9 +84,9 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
         if (feeds.get(tenantId) !== feed) continue
         const head = heads.get(tenantId)
         if (!head?.active) dropTenant(tenantId, feed)
-        else if (head.head > feed.wanted) {
-          feed.wanted = head.head
-          void catchUp(tenantId, feed)
+        else {
+          feed.wanted = Math.max(feed.wanted, head.head)
+          if (feed.wanted > feed.fetchedThrough) void catchUp(tenantId, feed)
         }
       }
     } catch (error) {
@@ -118,6 +124,8 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
         if (created.wanted > created.fetchedThrough) void catchUp(tenantId, created)
         return true
       })
+      // A failed start is the subscriber's to report; the feed is forgotten so the next one tries afresh.
+      created.ready.catch(() => feeds.get(tenantId) === created && feeds.delete(tenantId))
       feeds.set(tenantId, (feed = created))
     }
     return feed
@@ -127,20 +135,19 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
     /**
      * Starts handing the tenants' events to `listener` and returns, per tenant, the event number from which
      * it will: events up to there must be read from the database. Tenants that are inactive or unknown are
-     * left out of the answer.
+     * left out of the answer. Rejects when the database could not be asked.
      */
     async subscribe(listener: HubListener, tenantIds: number[]): Promise<Map<number, number>> {
       const subscribed = tenantIds.map((tenantId) => [tenantId, feedOf(tenantId)] as const)
       subscribed.forEach(([, feed]) => feed.listeners.add(listener))
+      const outcomes = await Promise.allSettled(subscribed.map(([, feed]) => feed.ready))
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
       const from = new Map<number, number>()
-      for (const [tenantId, feed] of subscribed) {
-        const active = await feed.ready.catch((error) => {
-          if (feeds.get(tenantId) === feed) feeds.delete(tenantId)
-          throw error
-        })
-        if (active) from.set(tenantId, feed.fetchedThrough)
+      subscribed.forEach(([tenantId, feed], index) => {
+        if ((outcomes[index] as PromiseFulfilledResult<boolean>).value) from.set(tenantId, feed.fetchedThrough)
         else if (feeds.get(tenantId) === feed) feeds.delete(tenantId)
-      }
+      })
       return from
     },
 

@@ -56,7 +56,11 @@ export class EventStreamConnection {
   async writeAndDrain(text: string): Promise<boolean> {
     if (this.closed) return false
     if (this.response.write(text)) return true
-    await Promise.race([once(this.response, 'drain'), once(this.response, 'close')])
+    // Whichever comes first; the other listener is removed, so long replays do not pile them up.
+    const settled = new AbortController()
+    const { signal } = settled
+    await Promise.race([once(this.response, 'drain', { signal }), once(this.response, 'close', { signal })]).catch(() => {})
+    settled.abort()
     return !this.closed
   }
 

@@ -3,11 +3,12 @@ import type { ServerResponse } from 'node:http'
 import type { Database } from '../../platform/database.js'
 import { NotFoundError, PermissionError } from '../../platform/domain-errors.js'
 import { eventRepository } from './event-repository.js'
-import type { EventHub, HubListener } from './event-hub.js'
+import type { EventHub } from './event-hub.js'
+import { OpenStream } from './open-stream.js'
 import { EventStreamConnection, type StreamEndReason } from './stream-connection.js'
 import { InvalidLastEventIdError, ResumeExpiredError, TooManyStreamsError } from './stream-errors.js'
-import type { EphemeralEvent, Side, StoredEvent, StreamAudience } from './stream-event.js'
-import { formatPosition, parsePosition, type StreamPosition } from './stream-position.js'
+import type { Side, StreamAudience } from './stream-event.js'
+import { parsePosition } from './stream-position.js'
 
 export type StreamSettings = { heartbeatSeconds: number; maxPerUser: number; bufferBytes: number; retentionHours: number }
 
@@ -37,17 +38,17 @@ export type StreamRequest = {
 /** A stream checked and ready to start: everything that could be a 4xx has been decided. */
 export type StreamPlan = { audience: StreamAudience; tenantIds: number[]; resumeFrom?: Map<number, number>; expiresAt: number }
 
-const replayBatch = 500
 const retryMilliseconds = 3000
 // setTimeout holds at most 2^31-1 ms; a stream that outlives it ends early, and its client reconnects.
 const maxTimerMilliseconds = 2_147_483_647
 
 export function createStreamService({ db, hub, sessionTenant, holdPresence, settings, log }: Dependencies) {
   const openByUser = new Map<number, number>()
-  const streams = new Set<EventStreamConnection>()
+  const streams = new Map<EventStreamConnection, OpenStream>()
+  let closing = false
 
   const heartbeat = setInterval(() => {
-    for (const stream of streams) stream.write(': keep-alive\n\n')
+    for (const stream of streams.values()) stream.heartbeat()
   }, settings.heartbeatSeconds * 1000).unref()
 
   /** The ids a resume may start from, checked against what this stream could have sent. */
@@ -85,61 +86,6 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
     return active
   }
 
-  /** One open stream: positions per tenant, replay first, then live events in order, none twice. */
-  async function run(plan: StreamPlan, connection: EventStreamConnection, closed: Promise<void>): Promise<void> {
-    const position: StreamPosition = { side: plan.audience.side, userId: plan.audience.userId, seqByTenant: new Map() }
-    let replaying = true
-    let buffered: StoredEvent[] = []
-    let bufferedBytes = 0
-    const send = (event: StoredEvent) => {
-      if (event.seq <= (position.seqByTenant.get(event.tenantId) ?? Infinity)) return
-      position.seqByTenant.set(event.tenantId, event.seq)
-      return connection.write(EventStreamConnection.frame(event.type, event.data, formatPosition(position)))
-    }
-    const listener: HubListener = {
-      audience: plan.audience,
-      receive(event) {
-        if (!replaying) return void send(event)
-        buffered.push(event)
-        bufferedBytes += Buffer.byteLength(event.data)
-        if (bufferedBytes > settings.bufferBytes) connection.destroy()
-      },
-      receiveEphemeral: (event: EphemeralEvent) => void connection.write(EventStreamConnection.frame(event.type, event.data)),
-      tenantInactive(tenantId) {
-        position.seqByTenant.delete(tenantId)
-        if (position.seqByTenant.size === 0 || plan.tenantIds.length === 1) connection.end('tenant_inactive')
-      },
-    }
-    const releasePresence = plan.audience.side === 'agent' ? holdPresence(plan.tenantIds, plan.audience.userId) : () => {}
-    try {
-      const liveFrom = await hub.subscribe(listener, plan.tenantIds)
-      for (const [tenantId, seq] of liveFrom) position.seqByTenant.set(tenantId, plan.resumeFrom?.get(tenantId) ?? seq)
-      if (position.seqByTenant.size === 0) return connection.end('tenant_inactive')
-      const resumeFrom = formatPosition(position)
-      const ready = JSON.stringify({ type: 'stream.ready', resume_from: resumeFrom, tenant_ids: [...position.seqByTenant.keys()] })
-      if (!(await connection.writeAndDrain(EventStreamConnection.frame('stream.ready', ready, resumeFrom)))) return
-      for (const [tenantId, liveSeq] of liveFrom) {
-        let after = position.seqByTenant.get(tenantId)!
-        while (after < liveSeq && !connection.closed) {
-          const events = await eventRepository.after(db, tenantId, { afterSeq: after, throughSeq: liveSeq, limit: replayBatch }, plan.audience)
-          if (events.length === 0) break
-          for (const event of events) {
-            position.seqByTenant.set(tenantId, event.seq)
-            if (!(await connection.writeAndDrain(EventStreamConnection.frame(event.type, event.data, formatPosition(position))))) return
-          }
-          after = events[events.length - 1].seq
-        }
-      }
-      replaying = false
-      for (const event of buffered) send(event)
-      buffered = []
-      await closed
-    } finally {
-      hub.unsubscribe(listener)
-      releasePresence()
-    }
-  }
-
   return {
     /** Decides everything that answers 4xx, before any byte of the stream is sent. */
     async prepare(request: StreamRequest): Promise<StreamPlan> {
@@ -161,21 +107,34 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
       const connection = new EventStreamConnection(response, settings.bufferBytes, () =>
         log.info({ userId }, 'stream closed: the client fell more than STREAM_BUFFER_BYTES behind'),
       )
+      const stream = new OpenStream(plan, connection, { db, hub, bufferBytes: settings.bufferBytes })
       openByUser.set(userId, (openByUser.get(userId) ?? 0) + 1)
-      streams.add(connection)
-      const expiry = setTimeout(() => connection.end('credentials_expired'), Math.min(Math.max(plan.expiresAt - Date.now(), 0), maxTimerMilliseconds))
-      const closed = new Promise<void>((resolve) =>
-        response.once('close', () => {
-          clearTimeout(expiry)
-          streams.delete(connection)
-          const open = (openByUser.get(userId) ?? 1) - 1
-          if (open === 0) openByUser.delete(userId)
-          else openByUser.set(userId, open)
-          resolve()
-        }),
-      )
+      streams.set(connection, stream)
+      const expiry = setTimeout(
+        () => connection.end('credentials_expired'),
+        Math.min(Math.max(plan.expiresAt - Date.now(), 0), maxTimerMilliseconds),
+      ).unref()
+      const releasePresence = plan.audience.side === 'agent' ? holdPresence(plan.tenantIds, userId) : () => {}
+      let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        clearTimeout(expiry)
+        releasePresence()
+        streams.delete(connection)
+        const open = (openByUser.get(userId) ?? 1) - 1
+        if (open === 0) openByUser.delete(userId)
+        else openByUser.set(userId, open)
+      }
+      const closed = new Promise<void>((resolve) => response.once('close', resolve)).then(release)
+      // The client may have gone while the stream was being prepared; then 'close' has fired already.
+      if (response.destroyed || !response.socket || response.socket.destroyed) {
+        connection.destroy()
+        return release()
+      }
       connection.open(headers, retryMilliseconds)
-      run(plan, connection, closed).catch((error) => {
+      if (closing) return connection.end('shutdown')
+      stream.run(closed).catch((error) => {
         log.error({ err: error, userId }, 'stream failed; the client will resume')
         connection.destroy()
       })
@@ -183,8 +142,9 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
 
     /** Ends every stream with a reason the client can act on (on shutdown: reconnect, to another instance). */
     closeAll(reason: StreamEndReason): void {
+      closing = true
       clearInterval(heartbeat)
-      for (const stream of streams) stream.end(reason)
+      for (const connection of streams.keys()) connection.end(reason)
     },
 
     openStreams: (): number => streams.size,

@@ -52,7 +52,8 @@ export function createStreamTokenService(db: Database) {
      */
     async redeem(token: string, path: string, presented: { userId?: number; tenantId?: number }): Promise<StreamCredentials> {
       const found = await streamTokenRepository.find(db, hashOf(token))
-      if (!found || !found.live || found.path !== path) throw refused()
+      // A stream token lives no longer than the bearer token it was made with.
+      if (!found || !found.live || found.path !== path || found.credentialExpiresAt.getTime() <= Date.now()) throw refused()
       if (presented.userId !== undefined && presented.userId !== found.userId) throw refused()
       if (presented.tenantId !== undefined && presented.tenantId !== found.tenantId) throw refused()
       if (!(await streamTokenRepository.consume(db, found.tokenHash))) throw refused()
