@@ -8,6 +8,9 @@ export const developmentJwtSecret = 'livechat-development-secret-never-use-in-pr
 /** Who calls; `expiresAt` (ms since the epoch) is when their token stops being valid. */
 export type Principal = { userId: number; roles: string[]; tenantIds: number[]; expiresAt: number }
 
+/** Who a stream token speaks for: what a bearer token and X-Tenant-ID would have said. */
+export type StreamCredentials = { principal: Principal; tenantId?: number }
+
 const maxId = UserId.maximum ?? Number.MAX_SAFE_INTEGER
 
 function positiveId(value: unknown): number | undefined {

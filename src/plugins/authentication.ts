@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { TenantId } from '../../generated/routes.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../platform/domain-errors.js'
-import type { Principal } from '../platform/tokens.js'
-import type { StreamCredentials } from '../modules/streams/stream-token-service.js'
+import type { Principal, StreamCredentials } from '../platform/tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

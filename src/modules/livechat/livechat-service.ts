@@ -5,7 +5,7 @@ import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
 import type { Actor } from '../../platform/actor.js'
-import type { EventLog } from '../streams/event-log.js'
+import type { EventLog, EventTransaction } from '../streams/event-log.js'
 import { messageCreated, sessionChanged } from '../streams/stream-events.js'
 import type { TicketService } from '../tickets/ticket-service.js'
 import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from './livechat-errors.js'
@@ -38,7 +38,7 @@ export function createLivechatService({ db, presence, tickets, notifications, ev
   }
 
   /** Within the caller's transaction: the message, and when an agent wrote it, its notification. */
-  async function addMessage(executor: Database, tenantId: number, sessionId: string, sender: Actor, text: string) {
+  async function addMessage(executor: EventTransaction, tenantId: number, sessionId: string, sender: Actor, text: string) {
     const claimed = await sessionRepository.claimNextMessageSeq(executor, tenantId, sessionId)
     if (!claimed) {
       await existingSession(executor, tenantId, sessionId)

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
-import type { EventLog } from '../streams/event-log.js'
+import type { EventLog, EventTransaction } from '../streams/event-log.js'
 import { notificationCreated } from '../streams/stream-events.js'
 import { notificationRepository, type Notification } from './notification-repository.js'
 
@@ -32,14 +32,14 @@ type Dependencies = { db: Database; events: Pick<EventLog, 'emit'> }
 
 export function createNotificationService({ db, events }: Dependencies) {
   /** Stored and streamed to whoever sees it, within the caller's transaction (one of EventLog's). */
-  async function notify(executor: Database, values: Parameters<typeof notificationRepository.insert>[1]): Promise<void> {
+  async function notify(executor: EventTransaction, values: Parameters<typeof notificationRepository.insert>[1]): Promise<void> {
     const notification = await notificationRepository.insert(executor, values)
     events.emit(executor, notificationCreated(values.tenantId, notification, values.authorId))
   }
 
   return {
     /** Takes the transaction that writes the message, so neither exists without the other. */
-    chatMessageWritten: (executor: Database, written: ChatMessageWritten): Promise<void> =>
+    chatMessageWritten: (executor: EventTransaction, written: ChatMessageWritten): Promise<void> =>
       notify(executor, {
         tenantId: written.tenantId,
         id: uuidv7(),
@@ -52,7 +52,7 @@ export function createNotificationService({ db, events }: Dependencies) {
       }),
 
     /** Takes the transaction that writes the reply, so neither exists without the other. */
-    ticketReplyWritten: (executor: Database, written: TicketReplyWritten): Promise<void> =>
+    ticketReplyWritten: (executor: EventTransaction, written: TicketReplyWritten): Promise<void> =>
       notify(executor, {
         tenantId: written.tenantId,
         id: uuidv7(),

@@ -3,6 +3,13 @@ import type { EventBus } from '../../platform/event-bus.js'
 import { eventRepository } from './event-repository.js'
 import type { EventDraft } from './stream-event.js'
 
+declare const eventTransaction: unique symbol
+/**
+ * A transaction that stores the events emitted in it: only `EventLog.transaction` makes one, so code that
+ * emits cannot be handed a plain transaction, where its events would be lost.
+ */
+export type EventTransaction = Database & { readonly [eventTransaction]: true }
+
 /**
  * Transactions that produce events. Services emit events with the transaction they are working in; the
  * events are stored at its end, numbered under the tenant's head lock, and announced once it commits.
@@ -12,12 +19,12 @@ export function createEventLog(db: Database, bus: EventBus) {
   const pending = new WeakMap<Database, EventDraft[]>()
 
   return {
-    async transaction<Result>(work: (tx: Database) => Promise<Result>): Promise<Result> {
+    async transaction<Result>(work: (tx: EventTransaction) => Promise<Result>): Promise<Result> {
       let announce = () => {}
       const result = await db.transaction(async (tx) => {
         const drafts: EventDraft[] = []
         pending.set(tx, drafts)
-        const value = await work(tx)
+        const value = await work(tx as unknown as EventTransaction)
         if (drafts.length > 0) {
           const tenantId = drafts[0].tenantId
           if (drafts.some((draft) => draft.tenantId !== tenantId)) throw new Error('One transaction stores the events of one tenant')
@@ -30,11 +37,9 @@ export function createEventLog(db: Database, bus: EventBus) {
       return result
     },
 
-    /** Adds an event to `tx`, which must come from `transaction` above. */
-    emit(tx: Database, event: EventDraft): void {
-      const drafts = pending.get(tx)
-      if (!drafts) throw new Error('Events are emitted within EventLog.transaction')
-      drafts.push(event)
+    /** Adds an event to the transaction, to be stored at its end. */
+    emit(tx: EventTransaction, event: EventDraft): void {
+      pending.get(tx)!.push(event)
     },
 
     /** Typing: to the streams open now, on every instance; nothing is stored. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { components } from '../../../generated/openapi.js'
 import type { Database } from '../../platform/database.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../../platform/domain-errors.js'
-import type { Principal } from '../../platform/tokens.js'
+import type { Principal, StreamCredentials } from '../../platform/tokens.js'
 import { streamTokenRepository } from './stream-token-repository.js'
 
 type StreamToken = components['schemas']['StreamToken']
@@ -13,9 +13,6 @@ const ttlSeconds = 60
 const roleOfPath: Record<StreamPath, string> = { '/livechat/events': 'SUPPORT_AGENT', '/livechat/client/events': 'TENANT_USER' }
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex')
-
-/** Who the stream is for, as the stream token says; what a bearer token and X-Tenant-ID would have said. */
-export type StreamCredentials = { principal: Principal; tenantId?: number }
 
 export function createStreamTokenService(db: Database) {
   const refused = () => new AuthenticationError('The stream token is unknown, expired, already used, or for another stream, user or tenant')

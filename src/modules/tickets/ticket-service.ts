@@ -4,7 +4,7 @@ import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
-import type { EventLog } from '../streams/event-log.js'
+import type { EventLog, EventTransaction } from '../streams/event-log.js'
 import { replyRepository, type TicketReply } from './reply-repository.js'
 import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
 import { ticketRepository, type Ticket, type TicketRecord, type TicketStatus } from './ticket-repository.js'
@@ -47,7 +47,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
    * Within the caller's transaction: the reply, and when an agent wrote it, its notification, if the ticket
    * is in one of `statuses`. Returns the reply and the ticket as it is after it, or `undefined`.
    */
-  async function addReply(executor: Database, ticket: TicketRecord, author: Actor, message: string, statuses: readonly TicketStatus[]) {
+  async function addReply(executor: EventTransaction, ticket: TicketRecord, author: Actor, message: string, statuses: readonly TicketStatus[]) {
     const claimed = await ticketRepository.claimNextReplySeq(executor, ticket.tenant_id, ticket.id, statuses)
     if (!claimed) return undefined
     const reply = await replyRepository.insert(executor, {
@@ -77,7 +77,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
      * tenant and agent, and keeps `message` as a reply so a repeated attempt loses nothing.
      */
     async openForOfflineAgent(
-      executor: Database,
+      executor: EventTransaction,
       request: { tenantId: number; agentId: number; requester: Actor; subject?: string; message?: string },
     ): Promise<Ticket> {
       const { tenantId, agentId, requester } = request
