@@ -51,8 +51,7 @@ function parseCommand(argv: string[]) {
 
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv)
-  // Streams notice a tenant changed here by polling; the CLI needs no LISTEN of its own.
-  const database = await openDatabase(loadConfig(process.env), { kind: 'in-process', onError: () => {} })
+  const database = await openDatabase(loadConfig(process.env))
   try {
     const tenants = createTenantService(database.db)
     if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed.values), null, 2))

@@ -17,6 +17,7 @@ import { createTenantService } from './modules/tenants/tenant-service.js'
 import { conversationRoutes } from './modules/livechat/conversation-routes.js'
 import { createConversationService } from './modules/livechat/conversation-service.js'
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
+import { createEventBus } from './modules/streams/event-bus.js'
 import { createEventHub } from './modules/streams/event-hub.js'
 import { createEventLog } from './modules/streams/event-log.js'
 import { createEventPruner } from './modules/streams/event-pruner.js'
@@ -72,17 +73,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const database = await openDatabase(config, {
-    kind: options.eventBus ?? 'shared',
-    onError: (error) => app.log.warn({ err: error }, 'event bus: a signal was not sent or not handled; streams catch up by polling'),
-  })
+  const database = await openDatabase(config)
+  const bus = createEventBus(database.notifications, options.eventBus ?? 'shared', (error) =>
+    app.log.warn({ err: error }, 'event bus: a signal was not sent or not handled; streams catch up by polling'),
+  )
   app.decorate('database', database)
-  app.addHook('onClose', () => database.close())
+  app.addHook('onClose', async () => {
+    await bus.close()
+    await database.close()
+  })
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
 
-  const { db, bus } = database
+  const { db } = database
   const tenants = createTenantService(db, (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }))
   const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
   const events = createEventLog(db, bus)

@@ -8,7 +8,6 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
-import { createInProcessBus, createPostgresBus, type EventBus } from './event-bus.js'
 
 /** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
 export type Database = PgDatabase<PgQueryResultHKT>
@@ -16,9 +15,15 @@ export type Database = PgDatabase<PgQueryResultHKT>
 export type DatabaseConnection = {
   db: Database
   driver: 'postgres' | 'pglite'
-  /** How instances on this database tell each other of new events: LISTEN/NOTIFY, or in-process for PGlite. */
-  bus: EventBus
+  /** PostgreSQL's LISTEN/NOTIFY, for what instances on one database tell each other; PGlite serves one process. */
+  notifications?: DatabaseNotifications
   close: () => Promise<void>
+}
+
+export type DatabaseNotifications = {
+  /** `onListen` is called once listening, and again after every reconnect of the listening connection. */
+  listen: (channel: string, onPayload: (payload: string) => void, onListen: () => void) => Promise<{ unlisten: () => Promise<void> }>
+  notify: (channel: string, payload: string) => Promise<void>
 }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
@@ -29,29 +34,24 @@ export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
  * PostgreSQL through postgres.js when DATABASE_URL is set, otherwise embedded PGlite persisted under
  * DATA_DIR (`memory://` keeps it in memory). Migrations are applied before the connection is handed out.
  */
-export type BusOptions = {
-  /** `in-process` on PostgreSQL serves one instance only: for tools, and to measure what NOTIFY costs. */
-  kind: 'shared' | 'in-process'
-  onError: (error: unknown) => void
-}
-
-export async function openDatabase(location: DatabaseLocation, busOptions: BusOptions): Promise<DatabaseConnection> {
+export async function openDatabase(location: DatabaseLocation): Promise<DatabaseConnection> {
   if (location.DATABASE_URL) {
     await migrateOnce(location.DATABASE_URL)
     const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
-    const bus = busOptions.kind === 'shared' ? createPostgresBus(client, busOptions.onError) : createInProcessBus(busOptions.onError)
-    const close = async () => {
-      await bus.close()
-      await client.end({ timeout: 5 })
+    const notifications: DatabaseNotifications = {
+      listen: (channel, onPayload, onListen) => client.listen(channel, onPayload, onListen),
+      notify: async (channel, payload) => {
+        await client`select pg_notify(${channel}, ${payload})`
+      },
     }
-    return { db: drizzlePostgres({ client }), driver: 'postgres', bus, close }
+    return { db: drizzlePostgres({ client }), driver: 'postgres', notifications, close: () => client.end({ timeout: 5 }) }
   }
   if (!location.DATA_DIR.startsWith('memory://')) await mkdir(location.DATA_DIR, { recursive: true })
   const client = new PGlite(location.DATA_DIR)
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
   // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
-  return { db, driver: 'pglite', bus: createInProcessBus(busOptions.onError), close: async () => (client.closed ? undefined : client.close()) }
+  return { db, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
 }
 
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.

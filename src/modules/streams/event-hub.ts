@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../platform/database.js'
-import type { BusSignal, EventBus } from '../../platform/event-bus.js'
+import type { BusSignal, EventBus } from './event-bus.js'
 import { eventRepository } from './event-repository.js'
 import { reaches, type EphemeralEvent, type StoredEvent, type StreamAudience } from './stream-event.js'
 

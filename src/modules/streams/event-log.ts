@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/database.js'
-import type { EventBus } from '../../platform/event-bus.js'
+import type { EventBus } from './event-bus.js'
 import { eventRepository } from './event-repository.js'
 import type { EventDraft } from './stream-event.js'
 

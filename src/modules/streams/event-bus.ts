@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type postgres from 'postgres'
-import type { EphemeralEvent, StoredEvent } from '../modules/streams/stream-event.js'
+import type { DatabaseNotifications } from '../../platform/database.js'
+import type { EphemeralEvent, StoredEvent } from './stream-event.js'
 
 /**
  * What instances tell each other. `appended` says a tenant's events up to `head` are committed; within
@@ -56,7 +56,7 @@ type Wire = { origin: string; heads?: [number, number][]; ephemeral?: EphemeralE
  * database-wide lock at commit. Heads are coalesced per tenant and only ids travel, never bodies: a
  * receiving instance reads the rows. One NOTIFY is in flight at a time, so under load they batch.
  */
-export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) => void): EventBus {
+export function createPostgresBus(notifications: DatabaseNotifications, onError: (error: unknown) => void): EventBus {
   const origin = randomUUID()
   const handlers: ((signal: BusSignal) => void)[] = []
   const reconnectHandlers: (() => void)[] = []
@@ -103,7 +103,7 @@ export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) =
       if (messages.length === 0) break
       for (const message of messages) {
         try {
-          await sql`select pg_notify(${channel}, ${message})`
+          await notifications.notify(channel, message)
         } catch (error) {
           // Other instances catch up by polling the heads; nothing is lost, it is only later.
           onError(error)
@@ -127,7 +127,7 @@ export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) =
     for (const tenantId of wire.tenants ?? []) deliver({ kind: 'tenant-changed', tenantId })
   }
 
-  const subscription = sql
+  const subscription = notifications
     .listen(channel, receive, () => {
       // Called on the first LISTEN and after every reconnect of its connection.
       if (listening) reconnectHandlers.forEach((handler) => handler())
@@ -152,4 +152,9 @@ export function createPostgresBus(sql: postgres.Sql, onError: (error: unknown) =
       await listener?.unlisten()
     },
   }
+}
+
+/** The bus that fits the database: NOTIFY where other instances can listen, in-process otherwise. */
+export function createEventBus(notifications: DatabaseNotifications | undefined, kind: 'shared' | 'in-process', onError: (error: unknown) => void): EventBus {
+  return notifications && kind === 'shared' ? createPostgresBus(notifications, onError) : createInProcessBus(onError)
 }
