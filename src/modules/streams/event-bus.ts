@@ -149,7 +149,8 @@ export function createPostgresBus(notifications: DatabaseNotifications, onError:
       await flushing
       closed = true
       const listener = await subscription
-      await listener?.unlisten()
+      // The database may have been closed first: then there is nothing left to unlisten.
+      await listener?.unlisten().catch(() => {})
     },
   }
 }
