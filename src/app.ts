@@ -18,15 +18,12 @@ import { conversationRoutes } from './modules/livechat/conversation-routes.js'
 import { createConversationService } from './modules/livechat/conversation-service.js'
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
 import { createEventBus } from './modules/streams/event-bus.js'
-import { createEventHub } from './modules/streams/event-hub.js'
 import { createEventLog } from './modules/streams/event-log.js'
-import { createEventPruner } from './modules/streams/event-pruner.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
-import { createStreamService } from './modules/streams/stream-service.js'
-import { createStreamTokenService } from './modules/streams/stream-token-service.js'
+import { createStreaming } from './modules/streams/streaming.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
-import { redactStreamToken } from './platform/redact-url.js'
+import { redactStreamToken } from './platform/redact-stream-token.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
@@ -94,29 +91,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const tickets = createTicketService({ db, notifications, events })
   const livechat = createLivechatService({ db, presence, tickets, notifications, events })
   const conversation = createConversationService({ db, events })
-  const hub = createEventHub(db, bus, app.log)
   const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
-  const streams = createStreamService({
-    db,
-    hub,
-    sessionTenant: livechat.sessionTenant,
-    holdPresence: presenceKeeper.hold,
-    settings: {
-      heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
-      maxPerUser: config.STREAM_MAX_PER_USER,
-      bufferBytes: config.STREAM_BUFFER_BYTES,
-      retentionHours: config.STREAM_RETENTION_HOURS,
-    },
-    log: app.log,
-  })
-  const streamTokens = createStreamTokenService(db)
-  const pruner = createEventPruner(db, config.STREAM_RETENTION_HOURS, app.log)
+  const streaming = createStreaming({ db, bus, sessionTenant: livechat.sessionTenant, holdPresence: presenceKeeper.hold, config, log: app.log })
   // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
   app.addHook('preClose', async () => {
-    streams.closeAll('shutdown')
-    hub.close()
+    streaming.close()
     presenceKeeper.close()
-    pruner.close()
   })
 
   registerErrorHandler(app)
@@ -126,7 +106,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerAuthentication(app, {
     verifyToken: createTokenVerifier(config),
     isTenantActive: tenants.isActive,
-    redeemStreamToken: streamTokens.redeem,
+    redeemStreamToken: streaming.streamTokens.redeem,
   })
   await registerDocs(app)
 
@@ -136,7 +116,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...livechatRoutes(livechat),
     ...clientRoutes(livechat),
     ...conversationRoutes(conversation),
-    ...streamRoutes(streams, streamTokens),
+    ...streamRoutes(streaming.streams, streaming.streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
     ...healthRoutes(db),

@@ -105,6 +105,16 @@ onEachDatabase(t, async (t, context) => {
 
   const typingIn = (sessionId: string) => (event: ReceivedEvent) => event.event === 'typing' && event.data.session_id === sessionId
   const readIn = (sessionId: string) => (event: ReceivedEvent) => event.event === 'read' && event.data.session_id === sessionId
+  /** The `read` event that a move of `userId`'s position to `messageId` sends. */
+  const readEvent = (sessionId: string, userId: number, side: 'agent' | 'tenant', messageId: string, readAt: string) => ({
+    type: 'read',
+    tenant_id: tenantId,
+    session_id: sessionId,
+    user_id: userId,
+    side,
+    last_read_message_id: messageId,
+    read_at: readAt,
+  })
 
   t.test("a tenant user's typing reaches the session's agent and the other tenant users without an id, never the typist", async (t) => {
     const sessionId = await openSession(t, context, tenantId, 11)
@@ -274,15 +284,7 @@ onEachDatabase(t, async (t, context) => {
     const byUser = await read(t, sessionId, user(2), a1.id)
     const toAgent = await sessionAgent.next(t, readIn(sessionId))
     t.ok(toAgent.id, 'a read event carries an id')
-    t.same(toAgent.data, {
-      type: 'read',
-      tenant_id: tenantId,
-      session_id: sessionId,
-      user_id: 2,
-      side: 'tenant',
-      last_read_message_id: a1.id,
-      read_at: byUser.read_at,
-    })
+    t.same(toAgent.data, readEvent(sessionId, 2, 'tenant', a1.id, byUser.read_at))
     const afterUserRead = await sendMessage(t, context, tenantId, sessionId, 'a2', 44)
     for (const stream of [reader, otherUser]) {
       t.notOk((await eventsBefore(t, stream, afterUserRead.id)).some(readIn(sessionId)), "a tenant user's read stays off the tenant side")
@@ -292,15 +294,7 @@ onEachDatabase(t, async (t, context) => {
     for (const stream of [reader, otherUser]) {
       const event = await stream.next(t, readIn(sessionId))
       t.ok(event.id, 'a read event carries an id')
-      t.same(event.data, {
-        type: 'read',
-        tenant_id: tenantId,
-        session_id: sessionId,
-        user_id: 44,
-        side: 'agent',
-        last_read_message_id: u1.id,
-        read_at: byAgent.read_at,
-      })
+      t.same(event.data, readEvent(sessionId, 44, 'agent', u1.id, byAgent.read_at))
     }
     const afterAgentRead = await sendClientMessage(t, context, tenantId, sessionId, 'u2', 3)
     t.same(
@@ -325,15 +319,7 @@ onEachDatabase(t, async (t, context) => {
     const agentAgain = await streamOf(t, agent(45), agentFrom)
     const replayed = await agentAgain.next(t, readIn(sessionId))
     t.ok(replayed.id, 'the replayed read carries its id')
-    t.same(replayed.data, {
-      type: 'read',
-      tenant_id: tenantId,
-      session_id: sessionId,
-      user_id: 2,
-      side: 'tenant',
-      last_read_message_id: a1.id,
-      read_at: state.read_at,
-    })
+    t.same(replayed.data, readEvent(sessionId, 2, 'tenant', a1.id, state.read_at))
     const readerAgain = await streamOf(t, user(2), readerFrom)
     t.notOk((await eventsBefore(t, readerAgain, marker.id)).some(readIn(sessionId)), "the reader's side gets no replay of it")
     await closeSession(t, context, tenantId, sessionId, 45)

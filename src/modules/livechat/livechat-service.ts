@@ -6,7 +6,7 @@ import type { NotificationService } from '../notifications/notification-service.
 import type { PresenceService } from '../presence/presence-service.js'
 import type { Actor } from '../../platform/actor.js'
 import type { EventLog, EventTransaction } from '../streams/event-log.js'
-import { messageCreated, sessionChanged } from '../streams/stream-events.js'
+import { messageCreated, sessionChanged } from '../streams/event-drafts.js'
 import type { TicketService } from '../tickets/ticket-service.js'
 import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from './livechat-errors.js'
 import { messageRepository, type ChatMessage } from './message-repository.js'

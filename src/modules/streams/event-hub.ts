@@ -151,9 +151,11 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
       return from
     },
 
-    unsubscribe(listener: HubListener): void {
-      for (const [tenantId, feed] of feeds) {
-        if (feed.listeners.delete(listener) && feed.listeners.size === 0) feeds.delete(tenantId)
+    /** Stops handing over the tenants' events; a feed nobody listens to any more is forgotten. */
+    unsubscribe(listener: HubListener, tenantIds: number[]): void {
+      for (const tenantId of tenantIds) {
+        const feed = feeds.get(tenantId)
+        if (feed?.listeners.delete(listener) && feed.listeners.size === 0) feeds.delete(tenantId)
       }
     },
 

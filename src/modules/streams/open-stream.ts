@@ -77,7 +77,7 @@ export class OpenStream implements HubListener {
       this.buffered = []
       await closed
     } finally {
-      hub.unsubscribe(this)
+      hub.unsubscribe(this, this.plan.tenantIds)
     }
   }
 

@@ -1,15 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { operations } from '../../../generated/openapi.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import type { Side } from './stream-event.js'
 import type { StreamService } from './stream-service.js'
 import type { StreamTokenService } from './stream-token-service.js'
 
-type StreamQuery = { session_id?: string; last_event_id?: string }
+// Both streams take the same query.
+type StreamQuery = NonNullable<operations['streamAgentEvents']['parameters']['query']>
 
 /** Everything that can be refused is refused in the envelope; only then does the stream take the socket. */
-async function openStream(streams: StreamService, request: FastifyRequest, reply: FastifyReply, side: Side): Promise<void> {
-  const query = request.query as StreamQuery
+async function openStream(streams: StreamService, request: FastifyRequest, query: StreamQuery, reply: FastifyReply, side: Side): Promise<void> {
   const header = request.headers['last-event-id']
   const plan = await streams.prepare({
     side,
@@ -26,8 +27,8 @@ async function openStream(streams: StreamService, request: FastifyRequest, reply
 
 export const streamRoutes = (streams: StreamService, streamTokens: StreamTokenService) =>
   ({
-    streamAgentEvents: (request, reply) => openStream(streams, request, reply, 'agent'),
-    streamClientEvents: (request, reply) => openStream(streams, request, reply, 'tenant'),
+    streamAgentEvents: (request, reply) => openStream(streams, request, request.query, reply, 'agent'),
+    streamClientEvents: (request, reply) => openStream(streams, request, request.query, reply, 'tenant'),
     async createStreamToken(request, reply) {
       const token = await streamTokens.issue(request.principal, request.tenantId || undefined, request.body?.path)
       return reply.code(201).send(success(request, 'Stream token issued', token))

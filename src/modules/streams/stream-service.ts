@@ -146,8 +146,6 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
       clearInterval(heartbeat)
       for (const connection of streams.keys()) connection.end(reason)
     },
-
-    openStreams: (): number => streams.size,
   }
 }
 
