@@ -539,8 +539,74 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Whether the service and its database answer */
+        /** Readiness (kept for existing probes; the same as `/health/ready`) */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness; whether the process runs and answers
+         * @description 200 while the process can answer HTTP at all, whatever the database does. A supervisor restarts the
+         *     process when this fails; it must not restart it because PostgreSQL is down (readiness says that).
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness; whether to send this instance traffic
+         * @description 200 when the database answers within 2 seconds and the instance is not shutting down; 503 otherwise
+         *     (`errors` says which). A load balancer stops routing here on 503 and resumes on 200; the instance
+         *     recovers by itself when the database returns.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description The Prometheus text format: request rate and latency histogram by `operation` (the operationId) and
+         *     `status_code`, database pool usage, open event streams, and the process's own metrics. Not rate
+         *     limited. Keep it off the public internet (scrape it on the private network, or block `/metrics` at
+         *     the proxy).
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1073,6 +1139,96 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description The request was not received in full within `HTTP_REQUEST_TIMEOUT_SECONDS`. The connection is closed
+         *     (`Connection: close`).
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The request headers are larger than `HTTP_MAX_HEADER_BYTES`. The connection is closed
+         *     (`Connection: close`).
+         */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Rate limited: the caller (a user in a tenant, or an address before it authenticates) sent more than its
+         *     share (`RATE_LIMIT_*`). Wait `Retry-After` seconds. Every rate-limited response carries the
+         *     `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers.
+         */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The service cannot answer now: the database did not answer within `RESPONSE_TIMEOUT_SECONDS` (or is
+         *     down), or the instance is shutting down. Retry after `Retry-After` seconds. For a POST the outcome is
+         *     unknown: retry it with the same `Idempotency-Key`, which makes the retry safe.
+         */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The database does not answer, or the instance is shutting down. */
+        NotReady: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description A request with this `Idempotency-Key` is still running and did not finish within
+         *     `RESPONSE_TIMEOUT_SECONDS`. Retry after `Retry-After` seconds to get its response.
+         */
+        IdempotencyInProgress: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description This `Idempotency-Key` was used for a different request (another operation, path or body) within the
+         *     last 24 hours. Nothing was done.
+         */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The request is invalid or breaks a rule; `errors` names the fields and reasons. */
         BadRequest: {
             headers: {
@@ -1082,7 +1238,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The bearer token is missing, malformed, badly signed or expired. */
+        /**
+         * @description The bearer token is missing, malformed, badly signed or expired, issued in the future (`iat`, `nbf`),
+         *     or valid for longer than `JWT_MAX_AGE_SECONDS`.
+         */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1100,7 +1259,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The body is larger than 1 MiB. */
+        /** @description The body is larger than `HTTP_MAX_BODY_BYTES` (1 MiB by default). */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -1148,7 +1307,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The caller already has `STREAM_MAX_PER_USER` streams open on this instance; close one first. */
+        /**
+         * @description The caller already has `STREAM_MAX_PER_USER` streams open on this instance (close one first), or is rate
+         *     limited (see `TooManyRequests`; then `Retry-After` and the `RateLimit-*` headers are set).
+         */
         TooManyStreams: {
             headers: {
                 [name: string]: unknown;
@@ -1172,6 +1334,15 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+         *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+         *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+         *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+         *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+         *     new request, and the same one when retrying it.
+         */
+        IdempotencyKey: string;
         /** @description The session id. */
         SessionId: string;
         /** @description The ticket id. */
@@ -1193,7 +1364,16 @@ export interface components {
         LastEventIdHeader: components["schemas"]["StreamPosition"];
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
+        /** @description Requests allowed in the current window. */
+        RateLimitLimit: number;
+        /** @description Requests left in the current window. */
+        RateLimitRemaining: number;
+        /** @description Seconds until the window resets. */
+        RateLimitReset: number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1223,9 +1403,13 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listSessions: {
@@ -1258,13 +1442,27 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     startSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1286,9 +1484,15 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getSession: {
@@ -1316,13 +1520,27 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     closeSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1344,9 +1562,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listMessages: {
@@ -1381,13 +1605,27 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1413,9 +1651,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listTenants: {
@@ -1446,13 +1690,27 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1474,9 +1732,15 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateTenant: {
@@ -1507,9 +1771,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getAgentPresence: {
@@ -1535,7 +1803,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listClientSessions: {
@@ -1567,7 +1839,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getClientSession: {
@@ -1595,7 +1871,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listClientMessages: {
@@ -1630,13 +1910,27 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendClientMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1662,15 +1956,31 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendTyping: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1692,15 +2002,31 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     markSessionRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1726,15 +2052,31 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     sendClientTyping: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1756,15 +2098,31 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     markClientSessionRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The session id. */
                 id: components["parameters"]["SessionId"];
@@ -1790,9 +2148,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     streamAgentEvents: {
@@ -1820,9 +2184,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             410: components["responses"]["ResumeExpired"];
             429: components["responses"]["TooManyStreams"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     streamClientEvents: {
@@ -1850,15 +2217,28 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             410: components["responses"]["ResumeExpired"];
             429: components["responses"]["TooManyStreams"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createStreamToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1880,9 +2260,15 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listTickets: {
@@ -1914,13 +2300,27 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1942,9 +2342,15 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getTicket: {
@@ -1972,7 +2378,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateTicket: {
@@ -2004,9 +2414,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listTicketReplies: {
@@ -2041,13 +2455,27 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createTicketReply: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The ticket id. */
                 id: components["parameters"]["TicketId"];
@@ -2073,9 +2501,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listNotifications: {
@@ -2107,7 +2541,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUnreadNotificationCount: {
@@ -2131,13 +2569,27 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     markNotificationRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -2158,15 +2610,31 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     markAllNotificationsRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
+                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
+                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
+                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
+                 *     new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2184,9 +2652,15 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getHealth: {
@@ -2198,7 +2672,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The service and its database answer. */
+            /** @description The service takes requests and its database answers. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2207,15 +2681,82 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
-            /** @description The database does not answer. */
-            503: {
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process answers. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service takes requests and its database answers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, in the Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

@@ -149,7 +149,7 @@ export const operations = {
     eventStream: false,
     schema: {
       body: SetPresenceRequest,
-      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listSessions: {
@@ -160,7 +160,7 @@ export const operations = {
     eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(SessionStatus), "agent_id": Type.Optional(UserId), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   startSession: {
@@ -170,8 +170,9 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: StartSessionRequest,
-      response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getSession: {
@@ -182,7 +183,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   closeSession: {
@@ -193,7 +194,8 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listMessages: {
@@ -205,7 +207,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   sendMessage: {
@@ -216,8 +218,9 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: SendMessageRequest,
-      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listTenants: {
@@ -228,7 +231,7 @@ export const operations = {
     eventStream: false,
     schema: {
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(TenantId), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: TenantListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TenantListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   createTenant: {
@@ -238,8 +241,9 @@ export const operations = {
     bodyRequired: true,
     eventStream: false,
     schema: {
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: CreateTenantRequest,
-      response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   updateTenant: {
@@ -251,7 +255,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "tenant_id": TenantId }),
       body: UpdateTenantRequest,
-      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getAgentPresence: {
@@ -262,7 +266,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "agent_id": UserId }),
-      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: AgentPresenceResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listClientSessions: {
@@ -273,7 +277,7 @@ export const operations = {
     eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(SessionStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatSessionListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getClientSession: {
@@ -284,7 +288,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listClientMessages: {
@@ -296,7 +300,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: ChatMessageListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   sendClientMessage: {
@@ -307,8 +311,9 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: SendMessageRequest,
-      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   sendTyping: {
@@ -319,7 +324,8 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   markSessionRead: {
@@ -330,8 +336,9 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: MarkReadRequest,
-      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   sendClientTyping: {
@@ -342,7 +349,8 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   markClientSessionRead: {
@@ -353,8 +361,9 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: MarkReadRequest,
-      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   streamAgentEvents: {
@@ -366,7 +375,7 @@ export const operations = {
     schema: {
       querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
       headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
-      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   streamClientEvents: {
@@ -378,7 +387,7 @@ export const operations = {
     schema: {
       querystring: Type.Object({ "session_id": Type.Optional(Type.String({"format":"uuid"})), "last_event_id": Type.Optional(StreamPosition) }),
       headers: Type.Object({ "last-event-id": Type.Optional(StreamPosition) }),
-      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse },
+      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   createStreamToken: {
@@ -388,8 +397,9 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: StreamTokenRequest,
-      response: { 201: StreamTokenResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: StreamTokenResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listTickets: {
@@ -400,7 +410,7 @@ export const operations = {
     eventStream: false,
     schema: {
       querystring: Type.Object({ "status": Type.Optional(TicketStatus), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: TicketListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TicketListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   createTicket: {
@@ -410,8 +420,9 @@ export const operations = {
     bodyRequired: true,
     eventStream: false,
     schema: {
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: CreateTicketRequest,
-      response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getTicket: {
@@ -422,7 +433,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   updateTicket: {
@@ -434,7 +445,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       body: UpdateTicketRequest,
-      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listTicketReplies: {
@@ -446,7 +457,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
       querystring: Type.Object({ "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: TicketReplyListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse },
+      response: { 200: TicketReplyListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   createTicketReply: {
@@ -457,8 +468,9 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
       body: SendMessageRequest,
-      response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   listNotifications: {
@@ -469,7 +481,7 @@ export const operations = {
     eventStream: false,
     schema: {
       querystring: Type.Object({ "unread_only": Type.Optional(Type.Boolean({"default":false})), "limit": Type.Optional(Type.Integer({"minimum":1,"maximum":100,"default":50})), "cursor": Type.Optional(Type.String({"format":"uuid"})), "direction": Type.Optional(Type.Unsafe<"next" | "prev">({"type":"string","enum":["next","prev"],"default":"next"})) }),
-      response: { 200: NotificationListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: NotificationListResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getUnreadNotificationCount: {
@@ -479,7 +491,7 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      response: { 200: UnreadCountResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse },
+      response: { 200: UnreadCountResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   markNotificationRead: {
@@ -490,7 +502,8 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   markAllNotificationsRead: {
@@ -500,7 +513,8 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse },
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getHealth: {
@@ -510,7 +524,37 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      response: { 200: HealthResponse, 503: ErrorResponse },
+      response: { 200: HealthResponse, 408: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+    },
+  },
+  getLiveness: {
+    method: 'GET',
+    url: '/health/live',
+    security: null,
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      response: { 200: HealthResponse, 408: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+    },
+  },
+  getReadiness: {
+    method: 'GET',
+    url: '/health/ready',
+    security: null,
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      response: { 200: HealthResponse, 408: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+    },
+  },
+  getMetrics: {
+    method: 'GET',
+    url: '/metrics',
+    security: null,
+    bodyRequired: false,
+    eventStream: false,
+    schema: {
+      response: { 200: Type.String(), 408: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
 } as const

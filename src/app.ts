@@ -94,7 +94,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
   const streaming = createStreaming({ db, bus, sessionTenant: livechat.sessionTenant, holdPresence: presenceKeeper.hold, config, log: app.log })
   // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
+  let shuttingDown = false
   app.addHook('preClose', async () => {
+    shuttingDown = true
     streaming.close()
     presenceKeeper.close()
   })
@@ -119,7 +121,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...streamRoutes(streaming.streams, streaming.streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
-    ...healthRoutes(db),
+    ...healthRoutes({ db, isShuttingDown: () => shuttingDown }),
+    // Replaced by the metrics plugin (issue 7, in progress).
+    getMetrics: async (_request, reply) => reply.code(200).type('text/plain').send(''),
   } satisfies OperationHandlers
   registerOperations(app, handlers)
   await app.ready()

@@ -21,6 +21,44 @@ const ConfigSchema = Type.Object({
   STREAM_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 1048576 }),
   /** Hours stored events are kept for resuming streams; a resume from further back is 410. */
   STREAM_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87600, default: 168 }),
+  /** Longest a request waits for its answer (database included) before it is answered 503 with Retry-After. */
+  RESPONSE_TIMEOUT_SECONDS: Type.Number({ minimum: 0.1, maximum: 300, default: 5 }),
+  /** Seconds the whole request (headers and body) may take to arrive; later is 408. */
+  HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  /** Seconds the request headers may take to arrive; later is 408. */
+  HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
+  /** Seconds an idle keep-alive connection stays open; keep it above the proxy's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 65 }),
+  /** Bytes all request headers together may take; more is 431. */
+  HTTP_MAX_HEADER_BYTES: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
+  /** Bytes a request body may take; more is 413. */
+  HTTP_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
+  /** Connections in the PostgreSQL pool of this instance. */
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  /** Longest a query waits for a free pool connection before the request is answered 503. */
+  DB_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600000, default: 3000 }),
+  /** Seconds to wait for a new PostgreSQL connection before giving up on it. */
+  DB_CONNECT_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 5 }),
+  /** PostgreSQL's statement_timeout for the service's queries. */
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 3600000, default: 4000 }),
+  /** Seconds a SIGTERM or SIGINT may take to drain before the process gives up and exits non-zero. */
+  SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ minimum: 0.1, maximum: 600, default: 10 }),
+  /** Requests one user may make in one tenant per RATE_LIMIT_WINDOW_SECONDS; 0 turns the limit off. */
+  RATE_LIMIT_USER_MAX: Type.Integer({ minimum: 0, maximum: 100000000, default: 600 }),
+  /** Requests one client address may make per RATE_LIMIT_WINDOW_SECONDS, counted before authentication; 0 turns it off. */
+  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 0, maximum: 100000000, default: 1200 }),
+  /** The rate-limit window in seconds. */
+  RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
+  /** Redis for state several instances share (rate-limit counts); without it each instance counts alone. */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** Hours an Idempotency-Key and its first response are kept. */
+  IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
+  /** Longest lifetime a token may have (exp after now, or after iat); longer-lived tokens are refused. */
+  JWT_MAX_AGE_SECONDS: Type.Integer({ minimum: 60, maximum: 31536000, default: 86400 }),
+  /** Seconds of clock difference allowed to the identity provider for iat, nbf and exp. */
+  JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 600, default: 30 }),
+  /** Which proxies to trust for the client address (X-Forwarded-For): `true`, a hop count, or addresses/CIDRs. */
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

@@ -4,7 +4,9 @@
 type JsonSchema = { [keyword: string]: unknown }
 type Reference = { $ref: string }
 type Parameter = { name: string; in: 'path' | 'query' | 'header' | 'cookie'; required?: boolean; schema: JsonSchema }
-type Response = { content?: { 'application/json'?: { schema: JsonSchema }; 'text/event-stream'?: { schema: JsonSchema } } }
+type Response = {
+  content?: { 'application/json'?: { schema: JsonSchema }; 'text/event-stream'?: { schema: JsonSchema }; 'text/plain'?: { schema: JsonSchema } }
+}
 type Operation = {
   operationId: string
   parameters?: (Parameter | Reference)[]
@@ -212,8 +214,9 @@ export function emitOperations(document: OpenApiDocument): string {
           eventStream = true
           return []
         }
-        const schema = resolved.content?.['application/json']?.schema
-        if (!schema) throw new Error(`${operation.operationId} ${status}: every response must have a JSON body`)
+        // text/plain (the metrics) is sent as a string, which Fastify does not serialize.
+        const schema = resolved.content?.['application/json']?.schema ?? resolved.content?.['text/plain']?.schema
+        if (!schema) throw new Error(`${operation.operationId} ${status}: every response must have a JSON or text body`)
         return [`${status}: ${emitSchema(schema)}`]
       })
       schemaParts.push(`response: { ${responses.join(', ')} }`)

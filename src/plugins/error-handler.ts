@@ -26,15 +26,17 @@ function messageOf(issue: ValidationIssue): string {
   return issue.message ?? 'is invalid'
 }
 
+// Field names come from the request ("constructor", "__proto__"), so they key a Map, never a plain object.
 function validationErrors(error: FastifyError): ErrorMap {
-  const errors: ErrorMap = {}
+  const errors = new Map<string, string[]>()
   for (const issue of error.validation ?? []) {
     const field = fieldOf(issue, error.validationContext)
-    const messages = (errors[field] ??= [])
+    const messages = errors.get(field) ?? []
     const message = messageOf(issue)
     if (!messages.includes(message)) messages.push(message)
+    errors.set(field, messages)
   }
-  return errors
+  return Object.fromEntries(errors)
 }
 
 /** The one place where failures become responses. 5xx bodies never carry internals; the log does. */

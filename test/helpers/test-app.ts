@@ -27,7 +27,15 @@ export type TestApp = {
 }
 
 export async function buildTestApp(t: Test, kind: DatabaseKind, environment: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'silent', ...(await freshDatabase(t, kind)), ...environment })
+  // Rate limits are off unless a test sets them: suites send bursts from one user and one address.
+  const config = loadConfig({
+    JWT_SECRET: testSecret,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_USER_MAX: '0',
+    RATE_LIMIT_IP_MAX: '0',
+    ...(await freshDatabase(t, kind)),
+    ...environment,
+  })
   const app = await buildApp(config, { logger: false })
   t.teardown(() => app.close())
   // Made on first use: an app verifying public-key tokens has no signer, and needs none from here.

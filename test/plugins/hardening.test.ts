@@ -38,6 +38,30 @@ onEachDatabase(t, async (t, context) => {
     t.same(response.json().errors, { body: ['must be object'] })
   })
 
+  t.test('a body key named like a built-in property is a 400 naming it, not a 500 (issue 7, item 3)', async (t) => {
+    // `__proto__` is refused by the JSON parser itself (400 for the whole body); these reach validation.
+    for (const key of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) {
+      const message = await context.call(t, 'sendMessage', {
+        method: 'POST',
+        url: `/livechat/sessions/${sessionId}/messages`,
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: `{"message":"x","${key}":1}`,
+      })
+      t.equal(message.statusCode, 400, `sendMessage with ${key}`)
+      t.same(Object.entries(message.json().errors), [[key, ['is not a known property']]])
+      const tenant = await context.call(t, 'createTenant', {
+        method: 'POST',
+        url: '/admin/tenants',
+        headers: { ...adminHeaders(context), 'content-type': 'application/json' },
+        payload: `{"name":"Acme","${key}":1}`,
+      })
+      t.equal(tenant.statusCode, 400, `createTenant with ${key}`)
+      t.same(Object.entries(tenant.json().errors), [[key, ['is not a known property']]])
+    }
+    const page = await context.call(t, 'listMessages', { method: 'GET', url: `/livechat/sessions/${sessionId}/messages`, headers })
+    t.equal(page.json().data.length, 0, 'no message was stored')
+  })
+
   t.test('a malformed URL answers in the envelope', async (t) => {
     const response = await context.app.inject({ method: 'GET', url: '/livechat/sessions/%', headers })
     t.equal(response.statusCode, 400)

@@ -21,8 +21,8 @@ export const wrongData = (async (request, reply) =>
   reply.code(201).send(success(request, 'Session started', { ...session, status: 'PENDING' }))) satisfies OperationHandler<'startSession'>
 
 export const undocumentedStatus = (async (request, reply) =>
-  // @ts-expect-error startSession documents no 409
-  reply.code(409).send(failure(request, 'Conflict', {}))) satisfies OperationHandler<'startSession'>
+  // @ts-expect-error startSession documents no 410
+  reply.code(410).send(failure(request, 'Conflict', {}))) satisfies OperationHandler<'startSession'>
 
 export const bodyIsTyped = (async (request, reply) => {
   // @ts-expect-error SendMessageRequest has `message`, not `text`

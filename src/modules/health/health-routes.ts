@@ -1,11 +1,37 @@
 import { databaseAnswers, type Database } from '../../platform/database.js'
+import type { ErrorMap } from '../../platform/domain-errors.js'
 import { failure, success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 
-export const healthRoutes = (db: Database) =>
-  ({
-    async getHealth(request, reply) {
-      if (await databaseAnswers(db)) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
-      return reply.code(503).send(failure(request, 'Database unavailable', { database: ['The database does not answer'] }))
+type Dependencies = {
+  db: Database
+  /** True from the first shutdown signal: a load balancer should stop sending traffic here. */
+  isShuttingDown: () => boolean
+}
+
+const retryAfterSeconds = '5'
+
+export const healthRoutes = ({ db, isShuttingDown }: Dependencies) => {
+  /** Why this instance should get no traffic now, or undefined when it should. */
+  async function unreadiness(): Promise<{ message: string; errors: ErrorMap } | undefined> {
+    if (isShuttingDown()) return { message: 'Shutting down', errors: { _: ['This instance is shutting down; use another'] } }
+    if (!(await databaseAnswers(db))) return { message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
+    return undefined
+  }
+  return {
+    async getReadiness(request, reply) {
+      const problem = await unreadiness()
+      if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
+      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
     },
-  }) satisfies OperationHandlers<'getHealth'>
+    // The path probes used before readiness and liveness were told apart: readiness, as it always was.
+    async getHealth(request, reply) {
+      const problem = await unreadiness()
+      if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
+      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
+    },
+    async getLiveness(request, reply) {
+      return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
+    },
+  } satisfies OperationHandlers<'getHealth' | 'getReadiness' | 'getLiveness'>
+}
