@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { projectRoot } from './project-root.js'
 
 /** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
 export type Database = PgDatabase<PgQueryResultHKT>
@@ -26,7 +27,7 @@ export type DatabaseNotifications = {
   notify: (channel: string, payload: string) => Promise<void>
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+const migrationsFolder = join(projectRoot, 'drizzle')
 
 export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
 

@@ -1,9 +1,10 @@
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { projectRoot } from '../platform/project-root.js'
 
-const specificationPath = fileURLToPath(new URL('../../openapi.yaml', import.meta.url))
+const specificationPath = join(projectRoot, 'openapi.yaml')
 
 type Operation = { description?: string; security?: Record<string, string[]>[] }
 type Document = { paths: Record<string, Record<string, Operation>>; security?: Record<string, string[]>[] }
