@@ -30,6 +30,7 @@ import { registerCors } from './plugins/cors.js'
 import { registerDocs } from './plugins/docs.js'
 import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
+import { createRateLimits } from './plugins/rate-limit.js'
 import { registerValidation } from './plugins/validation.js'
 
 declare module 'fastify' {
@@ -105,11 +106,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerCors(app, corsOrigins(config))
   registerJsonBody(app)
   registerValidation(app)
+  const rateLimits = await createRateLimits(app, config)
+  // Addresses are counted before the token is checked, so guessing tokens is limited too.
+  app.addHook('onRequest', rateLimits.byAddress)
   registerAuthentication(app, {
     verifyToken: createTokenVerifier(config),
     isTenantActive: tenants.isActive,
     redeemStreamToken: streaming.streamTokens.redeem,
   })
+  app.addHook('onRequest', rateLimits.byUserAndTenant)
   await registerDocs(app)
 
   const handlers = {

@@ -51,6 +51,8 @@ const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
   /** Redis for state several instances share (rate-limit counts); without it each instance counts alone. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** Prefix of every Redis key this service writes, so deployments (or tests) sharing one Redis keep their counts apart. */
+  REDIS_KEY_PREFIX: Type.String({ minLength: 1, maxLength: 200, default: 'livechat:' }),
   /** Hours an Idempotency-Key and its first response are kept. */
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   /** Longest lifetime a token may have (exp after now, or after iat); longer-lived tokens are refused. */

@@ -8,7 +8,8 @@ export async function registerCors(app: FastifyInstance, origins: string[]): Pro
     origin: origins.includes('*') ? '*' : origins,
     // Last-Event-ID: fetch-based stream clients resume with it.
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'X-Request-ID', 'Last-Event-ID'],
-    exposedHeaders: ['X-Request-ID'],
+    // Browser code can only pace itself by the rate-limit headers if it may read them.
+    exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
     maxAge: 600,
   })
 }
