@@ -22,8 +22,8 @@ import { createEventLog } from './modules/streams/event-log.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
 import { createStreaming } from './modules/streams/streaming.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
+import { loggerOptions } from './platform/logger-options.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
-import { redactStreamToken } from './platform/redact-stream-token.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
@@ -52,16 +52,7 @@ export type AppOptions = {
 /** The whole service as a ready Fastify instance; server.ts only listens. Closing it closes the database. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger:
-      options.logger === false
-        ? false
-        : {
-            level: config.LOG_LEVEL,
-            ...(options.logDestination && { stream: options.logDestination }),
-            serializers: {
-              req: (request) => ({ method: request.method, url: redactStreamToken(request.url), host: request.host, remoteAddress: request.ip }),
-            },
-          },
+    logger: options.logger === false ? false : loggerOptions(config.LOG_LEVEL, options.logDestination),
     requestIdHeader: false,
     frameworkErrors: answerFrameworkError,
     // An incoming X-Request-ID is honoured when it is safe to log; otherwise one is made.

@@ -12,6 +12,8 @@ const demoAdminId = 1000
 export async function announceDevelopmentMode(app: FastifyInstance, config: Config, address: string): Promise<void> {
   const tenant = await createTenantService(app.database.db).ensureNamed(demoTenantName)
   const sign = createTokenSigner(config, '24h')
+  // The signer keeps within JWT_MAX_AGE_SECONDS, which may be shorter than a day.
+  const validity = config.JWT_MAX_AGE_SECONDS < 86400 ? `${config.JWT_MAX_AGE_SECONDS}s` : '24h'
   const agentToken = sign({ sub: demoAgentId, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })
   const tenantUserToken = sign({ sub: demoTenantUserId, roles: ['TENANT_USER'], tenants: [tenant.id] })
   const adminToken = sign({ sub: demoAdminId, roles: ['PLATFORM_ADMIN'], tenants: [] })
@@ -21,9 +23,9 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
       '=== DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY set; tokens are signed with a public demo secret ===',
       `Swagger UI:        ${address}/docs`,
       `Demo tenant:       X-Tenant-ID: ${tenant.id}  (${tenant.name})`,
-      `Agent token (24h): ${agentToken}`,
-      `Tenant user (24h): ${tenantUserToken}`,
-      `Admin token (24h): ${adminToken}`,
+      `Agent token (${validity}): ${agentToken}`,
+      `Tenant user (${validity}): ${tenantUserToken}`,
+      `Admin token (${validity}): ${adminToken}`,
       `Try it:            curl -H "Authorization: Bearer $TOKEN" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
       'Never run like this in production: set JWT_SECRET or JWT_PUBLIC_KEY.',
       '',

@@ -19,6 +19,7 @@ function positiveId(value: unknown): number | undefined {
 }
 
 export function createTokenVerifier(config: Config): (token: string) => Principal {
+  const lifetime = { maxAgeMs: config.JWT_MAX_AGE_SECONDS * 1000, skewMs: config.JWT_CLOCK_SKEW_SECONDS * 1000 }
   const verify = createVerifier({
     key: config.JWT_PUBLIC_KEY ?? config.JWT_SECRET ?? developmentJwtSecret,
     algorithms: config.JWT_PUBLIC_KEY ? ['RS256', 'ES256'] : ['HS256'],
@@ -26,8 +27,29 @@ export function createTokenVerifier(config: Config): (token: string) => Principa
     requiredClaims: ['exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
     ...(config.JWT_ISSUER && { allowedIss: config.JWT_ISSUER }),
     ...(config.JWT_AUDIENCE && { allowedAud: config.JWT_AUDIENCE }),
+    // The identity provider's clock may differ from ours: fast-jwt allows the skew on exp and nbf.
+    clockTolerance: lifetime.skewMs,
   })
-  return (token) => principalFromClaims(verify(token))
+  return (token) => {
+    const claims = verify(token)
+    refuseOverlongLifetime(claims, Date.now(), lifetime)
+    return principalFromClaims(claims)
+  }
+}
+
+/**
+ * What fast-jwt leaves unchecked (its `maxAge` bounds only now - iat): a token issued in the future, or valid for
+ * longer than JWT_MAX_AGE_SECONDS from now or from its issue. A leaked token is then good for that long at most.
+ */
+function refuseOverlongLifetime(claims: Record<string, unknown>, now: number, { maxAgeMs, skewMs }: { maxAgeMs: number; skewMs: number }): void {
+  // fast-jwt has checked that exp is a number.
+  const expiresAt = (claims.exp as number) * 1000
+  if (expiresAt > now + maxAgeMs + skewMs) throw new Error('claim "exp" is further ahead than JWT_MAX_AGE_SECONDS')
+  if (claims.iat === undefined) return
+  if (typeof claims.iat !== 'number') throw new Error('claim "iat" must be a number')
+  const issuedAt = claims.iat * 1000
+  if (issuedAt > now + skewMs) throw new Error('claim "iat" is in the future by more than JWT_CLOCK_SKEW_SECONDS')
+  if (expiresAt - issuedAt > maxAgeMs) throw new Error('the token lives longer than JWT_MAX_AGE_SECONDS (exp - iat)')
 }
 
 /** Throws when the claims do not say who the caller is; the caller maps that to 401. */
@@ -47,14 +69,26 @@ function principalFromClaims(claims: Record<string, unknown>): Principal {
 
 export type TokenClaims = { sub: number; roles: string[]; tenants: number[] }
 
-/** HS256 tokens for development and tests; production tokens come from the identity provider. */
-export function createTokenSigner(config: Config, expiresIn = '1h'): (claims: TokenClaims) => string {
+const secondsPerUnit = { s: 1, m: 60, h: 3600, d: 86400 }
+
+/** Seconds in a lifetime written as a number and a unit: `30s`, `15m`, `1h`, `2d`. */
+function lifetimeSeconds(lifetime: string): number {
+  const match = /^([1-9][0-9]*)([smhd])$/.exec(lifetime)
+  if (!match) throw new Error(`A token lifetime is a number and a unit (s, m, h or d), such as 1h; got "${lifetime}"`)
+  return Number(match[1]) * secondsPerUnit[match[2] as keyof typeof secondsPerUnit]
+}
+
+/**
+ * HS256 tokens for development and tests; production tokens come from the identity provider. They live
+ * `lifetime`, or JWT_MAX_AGE_SECONDS where that is shorter, so that the service accepts them.
+ */
+export function createTokenSigner(config: Config, lifetime = '1h'): (claims: TokenClaims) => string {
   if (config.JWT_PUBLIC_KEY) throw new Error('Tokens for a public-key setup are minted by the identity provider')
   if (!config.JWT_SECRET && !isDevelopmentMode(config)) throw new Error('No signing secret')
   const sign = createSigner({
     key: config.JWT_SECRET ?? developmentJwtSecret,
     algorithm: 'HS256',
-    expiresIn,
+    expiresIn: Math.min(lifetimeSeconds(lifetime), config.JWT_MAX_AGE_SECONDS) * 1000,
     ...(config.JWT_ISSUER && { iss: config.JWT_ISSUER }),
     ...(config.JWT_AUDIENCE && { aud: config.JWT_AUDIENCE }),
   })
