@@ -5,6 +5,8 @@ import { corsOrigins, type Config } from './config.js'
 import { healthRoutes } from './modules/health/health-routes.js'
 import { clientRoutes } from './modules/livechat/client-routes.js'
 import { livechatRoutes } from './modules/livechat/livechat-routes.js'
+import { registerMetrics } from './modules/metrics/metrics.js'
+import { metricsRoutes } from './modules/metrics/metrics-routes.js'
 import { createLivechatService } from './modules/livechat/livechat-service.js'
 import { notificationRoutes } from './modules/notifications/notification-routes.js'
 import { createNotificationService } from './modules/notifications/notification-service.js'
@@ -92,6 +94,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     streaming.close()
     presenceKeeper.close()
   })
+  // Registered before CORS, rate limits and authentication, so that their time and their refusals are counted.
+  const metrics = await registerMetrics(app, { openStreams: streaming.streams.openCount })
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
@@ -118,8 +122,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
     ...healthRoutes({ db, isShuttingDown: () => shuttingDown }),
-    // Replaced by the metrics plugin (issue 7, in progress).
-    getMetrics: async (_request, reply) => reply.code(200).type('text/plain').send(''),
+    ...metricsRoutes(metrics),
   } satisfies OperationHandlers
   registerOperations(app, handlers)
   await app.ready()

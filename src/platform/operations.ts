@@ -30,6 +30,8 @@ export type OperationHandlers<Ids extends OperationId = OperationId> = { [Id in 
 
 declare module 'fastify' {
   interface FastifyContextConfig {
+    /** The operation of openapi.yaml the route serves; metrics are labelled with it. */
+    operationId?: OperationId
     security?: OperationSecurity
     bodyRequired?: boolean
   }
@@ -42,7 +44,7 @@ export function registerOperations(app: FastifyInstance, handlers: OperationHand
       method,
       url,
       schema,
-      config: { security, bodyRequired },
+      config: { operationId: operationId as OperationId, security, bodyRequired },
       handler: handlers[operationId as OperationId] as RouteHandlerMethod,
     })
   }

@@ -140,6 +140,9 @@ export function createStreamService({ db, hub, sessionTenant, holdPresence, sett
       })
     },
 
+    /** How many streams this instance holds open now. */
+    openCount: (): number => streams.size,
+
     /** Ends every stream with a reason the client can act on (on shutdown: reconnect, to another instance). */
     closeAll(reason: StreamEndReason): void {
       closing = true
