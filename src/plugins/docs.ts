@@ -4,7 +4,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { projectRoot } from '../platform/project-root.js'
 
-const specificationPath = join(projectRoot, 'openapi.yaml')
+// openapi.yaml as JSON (`npm run generate`): the same document, read in a fraction of the time.
+const specificationPath = join(projectRoot, 'generated', 'openapi.json')
 
 type Operation = { description?: string; security?: Record<string, string[]>[] }
 type Document = { paths: Record<string, Record<string, Operation>>; security?: Record<string, string[]>[] }
@@ -26,7 +27,7 @@ function withRolesShown<Spec>(specification: Spec): Spec {
   return document as Spec
 }
 
-/** Serves the hand-written openapi.yaml (static mode) and Swagger UI at /docs. */
+/** Serves the hand-written openapi.yaml (static mode, from its JSON copy) and Swagger UI at /docs. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     mode: 'static',
