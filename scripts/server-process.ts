@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 
 const serverScript = new URL('../src/server.ts', import.meta.url).pathname
 
-export type ServerProcess = { baseUrl: string; pid: number; stop: () => Promise<void> }
+export type ServerProcess = { baseUrl: string; pid: number; child: ChildProcess; stop: () => Promise<void> }
 
 async function freePort(): Promise<number> {
   const probe = createServer()
@@ -19,13 +19,13 @@ async function freePort(): Promise<number> {
 /**
  * The service as its own process (as an operator runs it) on a free port of 127.0.0.1, ready once
  * `/health` answers 200. Used where one process is not enough: several instances, or measuring the
- * server apart from its load.
+ * server apart from its load. `output: 'pipe'` hands its standard output and error to the caller, who must read them.
  */
-export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(environment: Record<string, string>, { output = 'inherit' }: { output?: 'inherit' | 'pipe' } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', serverScript], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...environment, PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', output, output],
   })
   const exited = once(child, 'exit')
   const stop = async () => {
@@ -40,7 +40,7 @@ export async function startServerProcess(environment: Record<string, string>): P
       (response) => response.ok,
       () => false,
     )
-    if (healthy) return { baseUrl, pid: child.pid!, stop }
+    if (healthy) return { baseUrl, pid: child.pid!, child, stop }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   await stop()

@@ -32,6 +32,7 @@ import { registerCors } from './plugins/cors.js'
 import { registerDocs } from './plugins/docs.js'
 import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
+import { registerResponseDeadline } from './plugins/response-deadline.js'
 import { createRateLimits } from './plugins/rate-limit.js'
 import { registerValidation } from './plugins/validation.js'
 
@@ -63,6 +64,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  registerResponseDeadline(app, config.RESPONSE_TIMEOUT_SECONDS)
 
   const database = await openDatabase(config)
   const bus = createEventBus(database.notifications, options.eventBus ?? 'shared', (error) =>

@@ -8,6 +8,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import type { Config } from '../config.js'
+import { gateClient, type PoolUsage } from './connection-gate.js'
 import { projectRoot } from './project-root.js'
 
 /** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
@@ -18,6 +20,8 @@ export type DatabaseConnection = {
   driver: 'postgres' | 'pglite'
   /** PostgreSQL's LISTEN/NOTIFY, for what instances on one database tell each other; PGlite serves one process. */
   notifications?: DatabaseNotifications
+  /** How busy the PostgreSQL pool is; PGlite has no pool. */
+  poolUsage?: () => PoolUsage
   close: () => Promise<void>
 }
 
@@ -29,26 +33,41 @@ export type DatabaseNotifications = {
 
 const migrationsFolder = join(projectRoot, 'drizzle')
 
-export type DatabaseLocation = { DATABASE_URL?: string; DATA_DIR: string }
+export type DatabaseSettings = Pick<
+  Config,
+  'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_MAX' | 'DB_ACQUIRE_TIMEOUT_MS' | 'DB_CONNECT_TIMEOUT_SECONDS' | 'DB_STATEMENT_TIMEOUT_MS'
+>
 
 /**
  * PostgreSQL through postgres.js when DATABASE_URL is set, otherwise embedded PGlite persisted under
  * DATA_DIR (`memory://` keeps it in memory). Migrations are applied before the connection is handed out.
+ * On PostgreSQL every wait is bounded: for a connection to open, for a pool connection, for a statement.
  */
-export async function openDatabase(location: DatabaseLocation): Promise<DatabaseConnection> {
-  if (location.DATABASE_URL) {
-    await migrateOnce(location.DATABASE_URL)
-    const client = postgres(location.DATABASE_URL, { onnotice: () => {} })
+export async function openDatabase(settings: DatabaseSettings): Promise<DatabaseConnection> {
+  if (settings.DATABASE_URL) {
+    await migrateOnce(settings.DATABASE_URL, settings.DB_CONNECT_TIMEOUT_SECONDS)
+    const pool = postgres(settings.DATABASE_URL, {
+      onnotice: () => {},
+      max: settings.DB_POOL_MAX,
+      connect_timeout: settings.DB_CONNECT_TIMEOUT_SECONDS,
+      // postgres.js waits up to 20 s before reopening a connection after repeated failures; a second at most
+      // lets the service see that the database is back within a second of its return.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
+      connection: { application_name: applicationName, statement_timeout: settings.DB_STATEMENT_TIMEOUT_MS },
+    })
+    // Every query goes through the gate, NOTIFY included, so none waits for a connection unbounded.
+    const { client, usage } = gateClient(pool, settings.DB_POOL_MAX, settings.DB_ACQUIRE_TIMEOUT_MS)
     const notifications: DatabaseNotifications = {
-      listen: (channel, onPayload, onListen) => client.listen(channel, onPayload, onListen),
+      // LISTEN holds a connection of its own, outside the pool, which postgres.js reopens after an outage.
+      listen: (channel, onPayload, onListen) => pool.listen(channel, onPayload, onListen),
       notify: async (channel, payload) => {
-        await client`select pg_notify(${channel}, ${payload})`
+        await client.unsafe('select pg_notify($1, $2)', [channel, payload])
       },
     }
-    return { db: drizzlePostgres({ client }), driver: 'postgres', notifications, close: () => client.end({ timeout: 5 }) }
+    return { db: drizzlePostgres({ client }), driver: 'postgres', notifications, poolUsage: usage, close: () => pool.end({ timeout: 5 }) }
   }
-  if (!location.DATA_DIR.startsWith('memory://')) await mkdir(location.DATA_DIR, { recursive: true })
-  const client = new PGlite(location.DATA_DIR)
+  if (!settings.DATA_DIR.startsWith('memory://')) await mkdir(settings.DATA_DIR, { recursive: true })
+  const client = new PGlite(settings.DATA_DIR)
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
   // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
@@ -58,9 +77,15 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.
 const migrationLockKey = 7_135_470_211
 
-/** Applies the migrations through a one-connection client holding a session advisory lock. */
-async function migrateOnce(url: string): Promise<void> {
-  const client = postgres(url, { max: 1, onnotice: () => {} })
+// How the service's sessions show in pg_stat_activity.
+const applicationName = 'livechat-api'
+
+/**
+ * Applies the migrations through a one-connection client holding a session advisory lock. No statement
+ * timeout: a migration, or waiting for another instance's, may take long.
+ */
+async function migrateOnce(url: string, connectTimeoutSeconds: number): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutSeconds, connection: { application_name: applicationName } })
   try {
     await client`select pg_advisory_lock(${migrationLockKey})`
     await migratePostgres(drizzlePostgres({ client }), { migrationsFolder })

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { MessageText } from '../../generated/routes.js'
 import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
+import { retryAfterSeconds, unavailabilityOf } from './service-unavailable.js'
 
 // The spec's pattern for free text (messages, names): not blank, and no NUL, which PostgreSQL cannot store.
 const visibleTextPattern = MessageText.pattern
@@ -49,6 +50,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (error.validation) {
       return reply.code(400).send(failure(request, `Invalid ${error.validationContext ?? 'request'}`, validationErrors(error)))
+    }
+    const unavailable = unavailabilityOf(error)
+    if (unavailable) {
+      request.log.warn({ code: unavailable.code, reason: unavailable.reason }, unavailable.message)
+      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, unavailable.message, unavailable.errors))
     }
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {

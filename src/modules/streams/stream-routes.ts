@@ -21,6 +21,8 @@ async function openStream(streams: StreamService, request: FastifyRequest, query
     lastEventId: typeof header === 'string' ? header : query.last_event_id,
     expiresAt: request.principal.expiresAt,
   })
+  // The response deadline answered 503 while the stream was being prepared: the client retries.
+  if (reply.sent) return
   reply.hijack()
   streams.start(plan, reply.raw, reply.getHeaders())
 }
