@@ -28,7 +28,7 @@ function processMetrics(): client.Registry {
   return processRegistry
 }
 
-/** The operationId; a route outside openapi.yaml (the docs) by its pattern; no route at all as one value, never its URL. */
+/** The operationId; a route outside openapi.yaml (the docs) by its pattern; a URL that matches no route, never by itself. */
 const operationLabel = (request: FastifyRequest): string => request.routeOptions.config.operationId ?? request.routeOptions.url ?? unknownRoute
 
 /**
@@ -37,11 +37,11 @@ const operationLabel = (request: FastifyRequest): string => request.routeOptions
  */
 export async function registerMetrics(app: FastifyInstance, sources: Sources): Promise<Metrics> {
   const registry = new client.Registry()
-  // fastify-metrics types its options with @prometheus-io/client, whose drop-in @platformatic/prom-client is
-  // (it runs on Node 20); the API is the same, the type names differ: hence `as never` for client and registry.
-  // A CommonJS module whose plugin is its `default` export only.
+  // fastify-metrics is typed for @prometheus-io/client; @platformatic/prom-client is its drop-in that runs on
+  // Node 20, with the same API under other type names: hence `as never` for the client and the registry.
+  // The plugin is the CommonJS module's `default` export.
   await app.register(fastifyMetrics.default, {
-    // openapi.yaml's getMetrics operation serves the metrics, in the envelope's error handling like every route.
+    // No route of the plugin's own: openapi.yaml's getMetrics operation serves the metrics.
     endpoint: null,
     promClient: client as never,
     defaultMetrics: { enabled: false },
