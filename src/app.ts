@@ -97,7 +97,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     presenceKeeper.close()
   })
   // Registered before CORS, rate limits and authentication, so that their time and their refusals are counted.
-  const metrics = await registerMetrics(app, { openStreams: streaming.streams.openCount })
+  const metrics = await registerMetrics(app, { openStreams: streaming.streams.openCount, poolUsage: database.poolUsage })
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
