@@ -1205,8 +1205,9 @@ export interface components {
             };
         };
         /**
-         * @description A request with this `Idempotency-Key` is still running and did not finish within
-         *     `RESPONSE_TIMEOUT_SECONDS`. Retry after `Retry-After` seconds to get its response.
+         * @description A request with this `Idempotency-Key` is still running and did not finish while this one waited for it
+         *     (a little less than `RESPONSE_TIMEOUT_SECONDS`). Nothing was done. Retry after `Retry-After` seconds to
+         *     get its response.
          */
         IdempotencyInProgress: {
             headers: {
@@ -1336,11 +1337,12 @@ export interface components {
     parameters: {
         /**
          * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-         *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-         *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-         *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-         *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-         *     new request, and the same one when retrying it.
+         *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+         *     even while the first is still running or when retries race. The same key with a different request
+         *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+         *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+         *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+         *     key (a UUID) for each new request, and the same one when retrying it.
          */
         IdempotencyKey: string;
         /** @description The session id. */
@@ -1455,11 +1457,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1533,11 +1536,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1618,11 +1622,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1703,11 +1708,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1923,11 +1929,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1973,11 +1980,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2019,11 +2027,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2069,11 +2078,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2115,11 +2125,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2231,11 +2242,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2313,11 +2325,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2468,11 +2481,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2582,11 +2596,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2627,11 +2642,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
-                 *     response, with the same status, body and ids, and does nothing twice, even while the first is still
-                 *     running or when retries race. The same key with a different request (operation, path or body) is 422.
-                 *     Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Server failures (5xx) are not kept: the retry runs
-                 *     again. A replayed response carries `Idempotent-Replayed: true`. Send a new random key (a UUID) for each
-                 *     new request, and the same one when retrying it.
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };

@@ -170,7 +170,7 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: StartSessionRequest,
       response: { 201: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -194,7 +194,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       response: { 200: ChatSessionResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
@@ -218,7 +218,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: SendMessageRequest,
       response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -241,7 +241,7 @@ export const operations = {
     bodyRequired: true,
     eventStream: false,
     schema: {
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: CreateTenantRequest,
       response: { 201: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -311,7 +311,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: SendMessageRequest,
       response: { 201: ChatMessageResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -324,7 +324,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
@@ -336,7 +336,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: MarkReadRequest,
       response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -349,7 +349,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       response: { 202: TypingResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
@@ -361,7 +361,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: MarkReadRequest,
       response: { 200: SessionReadResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -397,7 +397,7 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: StreamTokenRequest,
       response: { 201: StreamTokenResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -420,7 +420,7 @@ export const operations = {
     bodyRequired: true,
     eventStream: false,
     schema: {
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: CreateTicketRequest,
       response: { 201: TicketResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -468,7 +468,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       body: SendMessageRequest,
       response: { 201: TicketReplyResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
@@ -502,7 +502,7 @@ export const operations = {
     eventStream: false,
     schema: {
       params: Type.Object({ "id": Type.String({"format":"uuid"}) }),
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       response: { 200: NotificationResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
@@ -513,7 +513,7 @@ export const operations = {
     bodyRequired: false,
     eventStream: false,
     schema: {
-      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\\\x21-\\\\x7E]+$"})) }),
+      headers: Type.Object({ "idempotency-key": Type.Optional(Type.String({"minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7E]+$"})) }),
       response: { 200: ReadAllResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },

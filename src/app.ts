@@ -21,11 +21,13 @@ import { createConversationService } from './modules/livechat/conversation-servi
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
 import { createEventBus } from './modules/streams/event-bus.js'
 import { createEventLog } from './modules/streams/event-log.js'
+import { registerIdempotency } from './modules/idempotency/idempotent-operations.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
 import { createStreaming } from './modules/streams/streaming.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { loggerOptions } from './platform/logger-options.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
+import { createRequestTransactions } from './platform/request-transaction.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
@@ -79,10 +81,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     reply.header('x-request-id', request.id)
   })
 
-  const { db } = database
-  const tenants = createTenantService(db, (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }))
+  // Services get the ambient database: an idempotent POST runs their queries in its own transaction.
+  const requestTransactions = createRequestTransactions(database.db, (error) => app.log.error({ err: error }, 'a side effect after a commit failed'))
+  const { db, afterCommit } = requestTransactions
+  const tenants = createTenantService(db, (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })))
   const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
-  const events = createEventLog(db, bus)
+  const events = createEventLog(db, bus, afterCommit)
   const notifications = createNotificationService({ db, events })
   const tickets = createTicketService({ db, notifications, events })
   const livechat = createLivechatService({ db, presence, tickets, notifications, events })
@@ -126,7 +130,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...healthRoutes({ db, isShuttingDown: () => shuttingDown }),
     ...metricsRoutes(metrics),
   } satisfies OperationHandlers
-  registerOperations(app, handlers)
+  registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions, config }))
   await app.ready()
   return app
 }

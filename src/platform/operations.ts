@@ -37,7 +37,10 @@ declare module 'fastify' {
   }
 }
 
-export function registerOperations(app: FastifyInstance, handlers: OperationHandlers): void {
+/** Wraps an operation's handler: the idempotency layer wraps every POST's. */
+export type HandlerWrapper = (operation: { operationId: OperationId; method: string }, handler: RouteHandlerMethod) => RouteHandlerMethod
+
+export function registerOperations(app: FastifyInstance, handlers: OperationHandlers, wrapHandler: HandlerWrapper): void {
   for (const [operationId, operation] of Object.entries(operations)) {
     const { method, url, schema, security, bodyRequired } = operation
     app.route({
@@ -45,7 +48,7 @@ export function registerOperations(app: FastifyInstance, handlers: OperationHand
       url,
       schema,
       config: { operationId: operationId as OperationId, security, bodyRequired },
-      handler: handlers[operationId as OperationId] as RouteHandlerMethod,
+      handler: wrapHandler({ operationId: operationId as OperationId, method }, handlers[operationId as OperationId] as RouteHandlerMethod),
     })
   }
 }

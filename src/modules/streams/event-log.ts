@@ -13,9 +13,10 @@ export type EventTransaction = Database & { readonly [eventTransaction]: true }
 /**
  * Transactions that produce events. Services emit events with the transaction they are working in; the
  * events are stored at its end, numbered under the tenant's head lock, and announced once it commits.
- * An event is stored if and only if what it tells of is.
+ * An event is stored if and only if what it tells of is. Inside a request's transaction (an idempotent
+ * POST) the one here is a savepoint: `afterCommit` holds the announcement until the request's commit.
  */
-export function createEventLog(db: Database, bus: EventBus) {
+export function createEventLog(db: Database, bus: EventBus, afterCommit: (announce: () => void) => void) {
   const pending = new WeakMap<Database, EventDraft[]>()
 
   return {
@@ -33,7 +34,7 @@ export function createEventLog(db: Database, bus: EventBus) {
         }
         return value
       })
-      announce()
+      afterCommit(announce)
       return result
     },
 
@@ -43,7 +44,7 @@ export function createEventLog(db: Database, bus: EventBus) {
     },
 
     /** Typing: to the streams open now, on every instance; nothing is stored. */
-    sendEphemeral: (event: EventDraft): void => bus.publish({ kind: 'ephemeral', event }),
+    sendEphemeral: (event: EventDraft): void => afterCommit(() => bus.publish({ kind: 'ephemeral', event })),
   }
 }
 

@@ -1,0 +1,100 @@
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { Config } from '../../config.js'
+import type { Database } from '../../platform/database.js'
+import { failure } from '../../platform/envelope.js'
+import type { HandlerWrapper } from '../../platform/operations.js'
+import type { RequestTransactions } from '../../platform/request-transaction.js'
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './idempotency-errors.js'
+import { createIdempotencyService, type Claim } from './idempotency-service.js'
+import { requestHash } from './request-hash.js'
+
+type Dependencies = {
+  database: Database
+  requestTransactions: Pick<RequestTransactions, 'begin'>
+  config: Pick<Config, 'IDEMPOTENCY_TTL_HOURS' | 'RESPONSE_TIMEOUT_SECONDS'>
+}
+
+// Often enough that the table stays near one TTL's worth of keys; every instance prunes, the later ones find nothing.
+const pruneEveryMilliseconds = 10 * 60 * 1000
+const retryAfterSeconds = 1
+
+/**
+ * Makes every POST honour `Idempotency-Key` (see IdempotencyKey in openapi.yaml). Returns the wrapper
+ * for the operations' handlers; the response is committed with the request's work in `onSend`, before
+ * it leaves, so a client never sees a success that is not stored.
+ */
+export function registerIdempotency(app: FastifyInstance, { database, requestTransactions, config }: Dependencies): HandlerWrapper {
+  const idempotency = createIdempotencyService({
+    database,
+    requestTransactions,
+    ttlHours: config.IDEMPOTENCY_TTL_HOURS,
+    // A waiting retry gives up (409) a little before the response deadline would answer 503 for it.
+    lockTimeoutMs: Math.round(config.RESPONSE_TIMEOUT_SECONDS * 800),
+  })
+  const claims = new WeakMap<FastifyRequest, Extract<Claim, { kind: 'claimed' }>>()
+  // Requests whose response is on its way: one answered (by the response deadline) before its key was
+  // taken has no response left to commit with, and undoes its work instead.
+  const answered = new WeakSet<FastifyRequest>()
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    answered.add(request)
+    const claim = claims.get(request)
+    if (!claim) return payload
+    claims.delete(request)
+    const finished = claim.finish({ statusCode: reply.statusCode, body: String(payload) })
+    if (reply.statusCode >= 500) {
+      // Rolled back once the handler is done; the retry runs again.
+      finished.catch((error: unknown) => request.log.warn({ err: error }, 'rolling back a failed idempotent request failed'))
+      return payload
+    }
+    try {
+      await finished
+      return payload
+    } catch (error) {
+      request.log.error({ err: error }, 'an idempotent request could not be committed')
+      reply.code(503).header('retry-after', retryAfterSeconds)
+      return JSON.stringify(
+        failure(request, 'Service unavailable', { _: ['The request could not be committed; retry it with the same Idempotency-Key'] }),
+      )
+    }
+  })
+
+  const timer = setInterval(() => {
+    idempotency.prune().then(
+      (deleted) => deleted > 0 && app.log.info({ deleted }, 'expired idempotency keys deleted'),
+      (error: unknown) => app.log.warn({ err: error }, 'could not delete expired idempotency keys; the next pass retries'),
+    )
+  }, pruneEveryMilliseconds).unref()
+  app.addHook('onClose', async () => clearInterval(timer))
+
+  return ({ operationId, method }, handler) => {
+    if (method !== 'POST') return handler
+    const idempotent: RouteHandlerMethod = async function (request, reply) {
+      const key = request.headers['idempotency-key']
+      if (typeof key !== 'string') return handler.call(this, request, reply)
+      const scope = { userId: request.principal.userId, tenantId: request.tenantId, key }
+      const claim = await idempotency.begin(scope, requestHash(operationId, request.params, request.body))
+      switch (claim.kind) {
+        case 'claimed':
+          if (answered.has(request)) {
+            void claim.finish({ statusCode: 503, body: '' })
+            return reply
+          }
+          claims.set(request, claim)
+          return claim.run(async () => handler.call(this, request, reply))
+        case 'replay':
+          return reply
+            .code(claim.response.statusCode)
+            .header('idempotent-replayed', 'true')
+            .type('application/json; charset=utf-8')
+            .send(claim.response.body)
+        case 'reused':
+          throw new IdempotencyKeyReusedError()
+        case 'in-progress':
+          reply.header('retry-after', retryAfterSeconds)
+          throw new IdempotencyInProgressError(retryAfterSeconds)
+      }
+    }
+    return idempotent
+  }
+}

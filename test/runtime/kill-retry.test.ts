@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import t, { type Test } from 'tap'
+import { startServerProcess, type ServerProcess } from '../../scripts/server-process.js'
+import { loadConfig } from '../../src/config.js'
+import { createTokenSigner } from '../../src/platform/tokens.js'
+import { freshPostgresDatabase } from '../helpers/fresh-database.js'
+import { specErrors } from '../helpers/spec-validator.js'
+import { testSecret } from '../helpers/test-app.js'
+
+const burstSize = 200
+const concurrency = 20
+// The process is killed once this many of the burst have been answered: the rest are in flight or unsent.
+const killAfterAnswers = 60
+
+type Attempt = { key: string; text: string; first?: { status: number; body: string } }
+type Answer = { status: number; body: string; replayed: boolean }
+
+/** Runs `work` on every item, `limit` at a time. */
+async function inParallel<Item>(items: Item[], limit: number, work: (item: Item) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++])
+  }
+  await Promise.all(Array.from({ length: limit }, worker))
+}
+
+// Issue 7: "after a kill mid-burst, retrying every unanswered request with its key leaves each message exactly once".
+t.test('after SIGKILL mid-burst, retrying every request with its key leaves each message exactly once', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the kill is of a server process on PostgreSQL' }, async (t) => {
+  const environment = {
+    DATABASE_URL: await freshPostgresDatabase(t),
+    JWT_SECRET: testSecret,
+    RATE_LIMIT_USER_MAX: '0',
+    RATE_LIMIT_IP_MAX: '0',
+    LOG_LEVEL: 'fatal',
+  }
+  const sign = createTokenSigner(loadConfig(environment))
+  let server: ServerProcess = await startServerProcess(environment)
+  t.teardown(() => server.stop())
+
+  async function call(t: Test, operationId: string, method: string, path: string, headers: Record<string, string>, payload?: unknown): Promise<Answer> {
+    const response = await fetch(`${server.baseUrl}${path}`, {
+      method,
+      headers: { ...headers, ...(payload !== undefined && { 'content-type': 'application/json' }) },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    })
+    const body = await response.text()
+    t.same(specErrors(operationId, response.status, JSON.parse(body)), [], `${operationId} ${response.status} body matches openapi.yaml`)
+    return { status: response.status, body, replayed: response.headers.get('idempotent-replayed') === 'true' }
+  }
+
+  const admin = { authorization: `Bearer ${sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
+  const tenantId = JSON.parse((await call(t, 'createTenant', 'POST', '/admin/tenants', admin, { name: 'Killed' })).body).data.id
+  const agent = { authorization: `Bearer ${sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })}`, 'x-tenant-id': String(tenantId) }
+  await call(t, 'setMyPresence', 'PUT', '/livechat/agents/me/presence', agent, { status: 'ONLINE' })
+  const sessionId = JSON.parse((await call(t, 'startSession', 'POST', '/livechat/sessions', agent, {})).body).data.id
+  const send = (t: Test, attempt: Attempt) =>
+    call(t, 'sendMessage', 'POST', `/livechat/sessions/${sessionId}/messages`, { ...agent, 'idempotency-key': attempt.key }, { message: attempt.text })
+
+  const attempts: Attempt[] = Array.from({ length: burstSize }, (_, index) => ({ key: randomUUID(), text: `burst ${index} ${randomUUID()}` }))
+  let answered = 0
+  const first = server
+  const killed = once(first.child, 'exit')
+  await inParallel(attempts, concurrency, async (attempt) => {
+    if (first.child.signalCode !== null) return
+    try {
+      attempt.first = await send(t, attempt)
+      t.equal(attempt.first.status, 201, 'answered before the kill: 201')
+      if (++answered === killAfterAnswers) setTimeout(() => first.child.kill('SIGKILL'), 3)
+    } catch {
+      // The connection died with the process: no answer.
+    }
+  })
+  await killed
+  const unanswered = attempts.filter((attempt) => !attempt.first).length
+  t.ok(unanswered > 0 && answered >= killAfterAnswers, `killed mid-burst: ${answered} answered, ${unanswered} not`)
+
+  server = await startServerProcess(environment)
+  let committedButUnanswered = 0
+  await inParallel(attempts, concurrency, async (attempt) => {
+    const retry = await send(t, attempt)
+    t.equal(retry.status, 201, 'every retry is 201')
+    if (attempt.first) {
+      t.ok(retry.replayed, 'an answered request is replayed')
+      t.equal(retry.body, attempt.first.body, 'an answered request replays its first answer, with the same id')
+    } else if (retry.replayed) {
+      committedButUnanswered++
+    }
+  })
+  t.comment(`${committedButUnanswered} of the ${unanswered} unanswered requests had committed before the kill; their retries were replays`)
+
+  const texts: string[] = []
+  for (let cursor: string | undefined; ; ) {
+    const query = new URLSearchParams({ limit: '100', ...(cursor && { cursor }) })
+    const page = JSON.parse((await call(t, 'listMessages', 'GET', `/livechat/sessions/${sessionId}/messages?${query}`, agent)).body)
+    texts.push(...page.data.map((message: { message: string }) => message.message))
+    if (!page.meta.pagination.has_next) break
+    cursor = page.meta.pagination.next_cursor
+  }
+  t.equal(texts.length, burstSize, `${burstSize} messages in the session`)
+  t.same(new Set(texts), new Set(attempts.map((attempt) => attempt.text)), 'each text exactly once')
+})
