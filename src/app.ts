@@ -26,6 +26,7 @@ import { streamRoutes } from './modules/streams/stream-routes.js'
 import { createStreaming } from './modules/streams/streaming.js'
 import { openDatabase, type DatabaseConnection } from './platform/database.js'
 import { loggerOptions } from './platform/logger-options.js'
+import { httpServerOptions } from './platform/http-server-options.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
 import { createRequestTransactions } from './platform/request-transaction.js'
 import { createTokenVerifier } from './platform/tokens.js'
@@ -35,6 +36,7 @@ import { registerDocs } from './plugins/docs.js'
 import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { registerResponseDeadline } from './plugins/response-deadline.js'
+import { registerShutdownGate } from './plugins/shutdown-gate.js'
 import { createRateLimits } from './plugins/rate-limit.js'
 import { registerValidation } from './plugins/validation.js'
 
@@ -58,6 +60,7 @@ export type AppOptions = {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.LOG_LEVEL, options.logDestination),
+    ...httpServerOptions(config),
     requestIdHeader: false,
     frameworkErrors: answerFrameworkError,
     // An incoming X-Request-ID is honoured when it is safe to log; otherwise one is made.
@@ -66,6 +69,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  const isShuttingDown = registerShutdownGate(app)
   registerResponseDeadline(app, config.RESPONSE_TIMEOUT_SECONDS)
 
   const database = await openDatabase(config)
@@ -94,9 +98,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
   const streaming = createStreaming({ db, bus, sessionTenant: livechat.sessionTenant, holdPresence: presenceKeeper.hold, config, log: app.log })
   // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
-  let shuttingDown = false
   app.addHook('preClose', async () => {
-    shuttingDown = true
     streaming.close()
     presenceKeeper.close()
   })
@@ -127,7 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...streamRoutes(streaming.streams, streaming.streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
-    ...healthRoutes({ db, isShuttingDown: () => shuttingDown }),
+    ...healthRoutes({ db, isShuttingDown }),
     ...metricsRoutes(metrics),
   } satisfies OperationHandlers
   registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions, config }))

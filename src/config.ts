@@ -89,6 +89,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   if (config.JWT_SECRET && config.JWT_PUBLIC_KEY) {
     throw new ConfigError('Invalid environment: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both')
   }
+  // Node stops at the request timeout anyway; a longer header timeout would only mislead.
+  if (config.HTTP_HEADERS_TIMEOUT_SECONDS > config.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError('Invalid environment: HTTP_HEADERS_TIMEOUT_SECONDS must not exceed HTTP_REQUEST_TIMEOUT_SECONDS')
+  }
   if (isDevelopmentMode(config) && config.NODE_ENV === 'production') {
     throw new ConfigError('Invalid environment: NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY')
   }

@@ -1,16 +1,12 @@
 import { buildApp } from './app.js'
 import { ConfigError, isDevelopmentMode, loadConfig } from './config.js'
 import { announceDevelopmentMode } from './development-mode.js'
+import { closeOnSignals } from './platform/close-on-signals.js'
 
 try {
   const config = loadConfig(process.env)
   const app = await buildApp(config)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      app.log.info({ signal }, 'shutting down')
-      void app.close().then(() => process.exit(0))
-    })
-  }
+  closeOnSignals({ close: () => app.close(), timeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS, log: app.log })
   const address = await app.listen({ port: config.PORT, host: config.HOST })
   if (isDevelopmentMode(config)) await announceDevelopmentMode(app, config, address)
 } catch (error) {

@@ -5,7 +5,7 @@ import type { ErrorMap } from './domain-errors.js'
 type Pagination = components['schemas']['Pagination']
 
 // Every body the service sends is built here, so the envelope has one shape everywhere.
-const meta = (request: FastifyRequest, pagination?: Pagination) => ({
+const meta = (request: Pick<FastifyRequest, 'id'>, pagination?: Pagination) => ({
   request_id: request.id,
   timestamp: new Date().toISOString(),
   ...(pagination && { pagination }),
@@ -19,7 +19,8 @@ export const success = <Data>(request: FastifyRequest, message: string, data: Da
   errors: null,
 })
 
-export const failure = (request: FastifyRequest, message: string, errors: ErrorMap) => ({
+// Only the id is read: answers written before any request exists (a client error on the socket) pass `{ id }`.
+export const failure = (request: Pick<FastifyRequest, 'id'>, message: string, errors: ErrorMap) => ({
   success: false as const,
   message,
   data: null,
