@@ -10,8 +10,6 @@ export type OutageMode =
 export type TcpProxy = {
   /** `host:port` to put in a URL instead of the target's. */
   address: string
-  /** Connections currently open through the proxy. */
-  connections: () => number
   cut: (mode: OutageMode) => void
   /** Ends the outage: new connections get through, and a silenced connection delivers what it held back. */
   restore: () => void
@@ -58,7 +56,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   return {
     address: `127.0.0.1:${port}`,
-    connections: () => pairs.size,
     cut(mode) {
       outage = mode
       for (const pair of pairs) {
