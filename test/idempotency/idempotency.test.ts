@@ -4,6 +4,7 @@ import type { InjectOptions } from 'fastify'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import type { components } from '../../generated/openapi.js'
+import { idempotencyRepository } from '../../src/modules/idempotency/idempotency-repository.js'
 import { rowsOf } from '../../src/platform/database.js'
 import { openStream, listening } from '../helpers/event-stream.js'
 import { adminHeaders, agentHeaders, allPages, createTenant, openSession, sendMessage, setPresence, tenantUserHeaders } from '../helpers/fixtures.js'
@@ -195,7 +196,7 @@ onEachDatabase(t, async (t, context) => {
     t.equal((await messagesOf(t, sessionId)).length, 1)
   })
 
-  t.test(`a key older than IDEMPOTENCY_TTL_HOURS (${context.config.IDEMPOTENCY_TTL_HOURS}) is forgotten`, async (t) => {
+  t.test(`a key older than IDEMPOTENCY_TTL_HOURS (${context.config.IDEMPOTENCY_TTL_HOURS}) is forgotten, and pruned`, async (t) => {
     const sessionId = await openSession(t, context, tenantId, 91)
     const key = randomUUID()
     const first = await sendKeyed(t, sessionId, key, 'old', agentHeaders(context, tenantId, 91))
@@ -210,6 +211,12 @@ onEachDatabase(t, async (t, context) => {
     t.equal((await messagesOf(t, sessionId)).length, 2)
     const replay = await sendKeyed(t, sessionId, key, 'old', agentHeaders(context, tenantId, 91))
     t.equal(replay.body, later.body, 'the key now answers with its new request')
+
+    await context.app.database.db.execute(
+      sql`update idempotency_keys set created_at = now() - make_interval(hours => ${hours}, mins => 1) where key = ${key}`,
+    )
+    t.equal(await idempotencyRepository.prune(context.app.database.db, hours), 1, 'the periodic pruning deletes the expired key')
+    t.equal(await idempotencyRepository.prune(context.app.database.db, hours), 0, 'and only it')
   })
 
   t.test('without a key nothing changes: two POSTs are two messages', async (t) => {
