@@ -1,10 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
@@ -67,6 +64,12 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
     return { db: drizzlePostgres({ client }), driver: 'postgres', notifications, poolUsage: usage, close: () => pool.end({ timeout: 5 }) }
   }
   if (!settings.DATA_DIR.startsWith('memory://')) await mkdir(settings.DATA_DIR, { recursive: true })
+  // Loaded only here: a PostgreSQL deployment starts without PGlite's modules.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ])
   const client = new PGlite(settings.DATA_DIR)
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
