@@ -23,6 +23,12 @@ async function openStream(streams: StreamService, request: FastifyRequest, query
   })
   // The response deadline answered 503 while the stream was being prepared: the client retries.
   if (reply.sent) return
+  // A HEAD (Fastify answers one for every GET) learns what the GET would answer; a stream has no end, so
+  // starting one would leave the response open and block every later request on that connection.
+  if (request.method === 'HEAD') {
+    await reply.code(200).header('cache-control', 'no-cache, no-transform').type('text/event-stream; charset=utf-8').send()
+    return
+  }
   reply.hijack()
   streams.start(plan, reply.raw, reply.getHeaders())
 }
