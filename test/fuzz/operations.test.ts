@@ -39,29 +39,11 @@ onEachDatabase(t, async (t, context) => {
     fc.array(requests, { minLength: 2, maxLength: 6 }),
     fc.tuple(requests, fc.integer({ min: 2, max: 6 })).map(([request, copies]) => Array.from({ length: copies }, () => request)),
   )
-  const properties = [
-    {
-      name: `${numRuns} requests one by one`,
-      property: fc.asyncProperty(requests, async (request) => {
-        const problems = await problemsOf(request)
-        if (problems.length > 0) throw new Error(problems.join('\n'))
-      }),
-      runs: numRuns,
-    },
-    {
-      name: `${Math.ceil(numRuns / 10)} batches of concurrent requests`,
-      property: fc.asyncProperty(batches, async (batch) => {
-        const problems = (await Promise.all(batch.map(problemsOf))).flatMap((found, index) => found.map((problem) => `request ${index}: ${problem}`))
-        if (problems.length > 0) throw new Error(problems.join('\n'))
-      }),
-      runs: Math.ceil(numRuns / 10),
-    },
-  ]
   t.comment(`FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns}`)
-  for (const { name, property, runs } of properties) {
+  async function holds<T>(name: string, property: fc.IAsyncProperty<T>, runs: number): Promise<void> {
     const started = Date.now()
     try {
-      // On failure the message holds the counterexample, the seed and the path to replay it, and what was wrong.
+      // On failure the message holds the counterexample, the seed and path to replay it, and what was wrong.
       await fc.assert(property, { seed, numRuns: runs, includeErrorInReport: true })
       t.pass(`${name}: no 5xx, every status documented, every body as openapi.yaml says, nothing of tenant B`)
     } catch (error) {
@@ -69,6 +51,23 @@ onEachDatabase(t, async (t, context) => {
     }
     t.comment(`${name} on ${context.kind}: ${Date.now() - started} ms`)
   }
+  await holds(
+    `${numRuns} requests one by one`,
+    fc.asyncProperty(requests, async (request) => {
+      const problems = await problemsOf(request)
+      if (problems.length > 0) throw new Error(problems.join('\n'))
+    }),
+    numRuns,
+  )
+  const batchRuns = Math.ceil(numRuns / 10)
+  await holds(
+    `${batchRuns} batches of concurrent requests`,
+    fc.asyncProperty(batches, async (batch) => {
+      const problems = (await Promise.all(batch.map(problemsOf))).flatMap((found, index) => found.map((problem) => `request ${index}: ${problem}`))
+      if (problems.length > 0) throw new Error(problems.join('\n'))
+    }),
+    batchRuns,
+  )
   t.comment(statusTable(statuses))
   const neverSucceeded = operations.filter(({ operationId }) => ![...(statuses.get(operationId)?.keys() ?? [])].some((status) => status < 300))
   t.same(
