@@ -61,13 +61,14 @@ export function gateClient(client: Sql, size: number, acquireTimeoutMs: number):
   const slots = createSlots(size, acquireTimeoutMs)
 
   // postgres.js runs a query when it is awaited; drizzle awaits either it or its `.values()`. The slot is
-  // taken only then, and held until the answer is in.
+  // taken only then, and held until the answer is in; awaited again, the query does not run again.
   function unsafe(query: string, parameters?: unknown[], options?: object): PendingQuery<Row[]> {
+    let running: Promise<unknown> | undefined
     const run = (values: boolean) =>
-      slots.use(async () => {
+      (running ??= slots.use(async () => {
         const pending = client.unsafe(query, parameters as never, options)
         return values ? await pending.values() : await pending
-      })
+      }))
     const lazy = {
       values: () => run(true),
       then: (onFulfilled?: (rows: unknown) => unknown, onRejected?: (error: unknown) => unknown) => run(false).then(onFulfilled, onRejected),
