@@ -44,6 +44,18 @@ onEachDatabase(t, async (t, context) => {
     }
   })
 
+  t.test('a body with a __proto__ or constructor.prototype key is a 400 that says so, not "not valid JSON"', async (t) => {
+    const headers = { ...agentHeaders(context, tenantId, 1), 'content-type': 'application/json' }
+    for (const payload of ['{"subject":"a","message":"b","__proto__":{"admin":true}}', '{"subject":"a","message":{"constructor":{"prototype":{}}}}']) {
+      const response = await context.call(t, 'createTicket', { method: 'POST', url: '/tickets', headers, payload })
+      t.equal(response.statusCode, 400, payload)
+      t.same(response.json().errors, { body: ['must not hold a "__proto__" key, nor a "constructor" key holding "prototype"'] })
+    }
+    const invalid = await context.call(t, 'createTicket', { method: 'POST', url: '/tickets', headers, payload: '{"subject":"a",' })
+    t.equal(invalid.statusCode, 400, 'JSON that does not parse')
+    t.match(invalid.json().message, /not valid JSON/, 'is still named so')
+  })
+
   t.test('a HEAD of an event stream does not hold its keep-alive connection', async (t) => {
     const base = await listening(context)
     for (const [url, headers] of streams) {
