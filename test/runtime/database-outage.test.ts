@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
@@ -40,11 +41,14 @@ function startSenders(baseUrl: string, sessionId: string, headers: Record<string
     while (running) {
       const sentIn = phase
       const started = performance.now()
+      const number = ++counter
+      // Every other request carries an Idempotency-Key: its commit is bounded by the deadline too.
+      const key = number % 2 === 0 ? { 'idempotency-key': randomUUID() } : {}
       try {
         const response = await fetch(`${baseUrl}/livechat/sessions/${sessionId}/messages`, {
           method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ message: `outage probe ${++counter}` }),
+          headers: { ...headers, ...key, 'content-type': 'application/json' },
+          body: JSON.stringify({ message: `outage probe ${number}` }),
           // Far above the bound: a request still unanswered then is a hang.
           signal: AbortSignal.timeout(15_000),
         })

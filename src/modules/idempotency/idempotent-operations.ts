@@ -47,16 +47,25 @@ export function registerIdempotency(app: FastifyInstance, { database, requestTra
       finished.catch((error: unknown) => request.log.warn({ err: error }, 'rolling back a failed idempotent request failed'))
       return payload
     }
+    // The commit is the last thing the response waits for, and the response deadline no longer counts once
+    // sending began: so it is bounded here, by what is left of RESPONSE_TIMEOUT_SECONDS.
+    const remainingMs = Math.max(0, config.RESPONSE_TIMEOUT_SECONDS * 1000 - reply.elapsedTime)
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), remainingMs)))
     try {
-      await finished
-      return payload
+      if ((await Promise.race([finished, timedOut])) !== 'timed-out') return payload
+      // It may still commit; then a retry with the key replays it, otherwise the retry runs again.
+      finished.catch((error: unknown) => request.log.warn({ err: error }, 'an idempotent request answered 503 failed to commit'))
+      request.log.warn('an idempotent request did not commit within RESPONSE_TIMEOUT_SECONDS; answered 503')
     } catch (error) {
       request.log.error({ err: error }, 'an idempotent request could not be committed')
-      reply.code(503).header('retry-after', retryAfterSeconds)
-      return JSON.stringify(
-        failure(request, 'Service unavailable', { _: ['The request could not be committed; retry it with the same Idempotency-Key'] }),
-      )
+    } finally {
+      clearTimeout(timer)
     }
+    reply.code(503).header('retry-after', retryAfterSeconds)
+    return JSON.stringify(
+      failure(request, 'Service unavailable', { _: ['The outcome is unknown; retry the request with the same Idempotency-Key'] }),
+    )
   })
 
   const timer = setInterval(() => {
