@@ -9,7 +9,7 @@ import { sendRequest } from './send-request.js'
 
 // A fixed seed, so CI sends the same requests every time; FUZZ_SEED and FUZZ_RUNS explore further.
 const seed = Number(process.env.FUZZ_SEED ?? 20_250_607)
-const numRuns = Number(process.env.FUZZ_RUNS ?? 2000)
+const numRuns = Number(process.env.FUZZ_RUNS ?? 3000)
 // Requests take a few milliseconds each; more runs than the default need more than the file's 300 s.
 t.setTimeout(Math.max(300_000, numRuns * 40 * databaseKinds.length))
 

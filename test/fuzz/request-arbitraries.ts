@@ -18,6 +18,13 @@ export type FuzzRequest = {
   broken?: string
 }
 
+/** X-Request-ID values the service must echo (1-128 of `A-Z a-z 0-9 . _ : -`) and ones it must replace. */
+export const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/
+const requestIds = fc.option(
+  fc.oneof(fc.stringMatching(safeRequestId), fc.constantFrom('', ' ', 'a b', 'x'.repeat(129), 'id\t1', '<script>', '../../etc', 'é')),
+  { nil: undefined, freq: 3 },
+)
+
 const shorten = (text: string) => (text.length > 300 ? `${JSON.stringify(text.slice(0, 300))}… (${text.length} characters)` : JSON.stringify(text))
 
 /** How fast-check prints a counterexample: long bodies and URLs cut short, so the report stays readable. */
@@ -86,12 +93,12 @@ export function requestArbitrary(world: FuzzWorld, operation: Operation): fc.Arb
     { arbitrary: fc.oneof(...breakable.map((name) => fc.record({ ...valid, [name]: parts[name].invalid }).map((request) => ({ ...request, broken: name })))), weight: 3 },
   )
   const methods = operation.method === 'GET' ? fc.oneof({ arbitrary: fc.constant('GET'), weight: 9 }, { arbitrary: fc.constant('HEAD'), weight: 1 }) : fc.constant(operation.method)
-  return fc.tuple(generated, methods).map(([{ caller, path, query, headers, body, broken }, method]) => {
+  return fc.tuple(generated, methods, requestIds).map(([{ caller, path, query, headers, body, broken }, method, requestId]) => {
     let url = operation.path
     inPath.forEach((parameter, index) => (url = url.replace(`{${parameter.name}}`, path[index]!)))
     const pairs = [...query, ...(caller.streamToken === undefined ? [] : [`stream_token=${encodeComponent(caller.streamToken)}`])]
     if (pairs.length > 0) url += `?${pairs.join('&')}`
-    const requestHeaders: Record<string, string> = { ...caller.headers }
+    const requestHeaders: Record<string, string> = { ...caller.headers, ...(requestId !== undefined && { 'x-request-id': requestId }) }
     inHeaders.forEach((parameter, index) => {
       if (headers[index] !== undefined) requestHeaders[parameter.name.toLowerCase()] = headers[index]
     })

@@ -1,6 +1,6 @@
 import { componentErrors, specErrors } from '../helpers/spec-validator.js'
 import type { FuzzWorld } from './fuzz-world.js'
-import type { FuzzRequest } from './request-arbitraries.js'
+import { safeRequestId, type FuzzRequest } from './request-arbitraries.js'
 import type { FuzzResponse } from './send-request.js'
 
 /** Every string and `tenant_id` in a body, with where it sits. */
@@ -49,6 +49,11 @@ export function responseProblems(request: FuzzRequest, response: FuzzResponse, w
   if (status >= 500) problems.push(`status ${status}, a server error`)
   if (request.caller.mustBeRefused && status < 400) problems.push(`status ${status} for a caller that must be refused (${request.caller.kind})`)
   if (!responses.has(status)) return [...problems, `status ${status} is not documented for ${operationId}: ${body.slice(0, 500)}`]
+  const sentId = request.headers['x-request-id']
+  const echoed = sentId !== undefined && safeRequestId.test(sentId)
+  if (echoed ? response.requestId !== sentId : response.requestId === undefined || response.requestId === sentId) {
+    problems.push(`X-Request-ID ${JSON.stringify(sentId)} answered with ${JSON.stringify(response.requestId)}`)
+  }
   const mediaType = responses.get(status)
   if (!contentType?.startsWith(mediaType ?? '')) problems.push(`Content-Type ${contentType}, documented ${mediaType}`)
   if (request.method === 'HEAD') return body === '' ? problems : [...problems, `a HEAD answered a body: ${body.slice(0, 200)}`]
@@ -65,6 +70,11 @@ export function responseProblems(request: FuzzRequest, response: FuzzResponse, w
   const parsed = jsonOf(body)
   if (parsed.error !== undefined) return [...problems, `body is not JSON (${parsed.error}): ${body.slice(0, 500)}`]
   const errors = [...specErrors(operationId, status, parsed.value), ...(status >= 400 ? componentErrors('ErrorResponse', parsed.value) : [])]
+  // A replay's body is the first response's, stored whole: its meta names the first request.
+  const meta = (parsed.value as { meta?: { request_id?: string } }).meta
+  if (meta && !response.replayed && meta.request_id !== response.requestId) {
+    errors.push(`meta.request_id ${meta.request_id} is not the X-Request-ID header ${response.requestId}`)
+  }
   if (errors.length > 0) problems.push(`body does not match openapi.yaml (${errors.join('; ')}): ${body.slice(0, 500)}`)
   if (status < 300) problems.push(...leaks(parsed.value, request, world))
   return problems

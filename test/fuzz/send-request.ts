@@ -7,6 +7,9 @@ import type { FuzzRequest } from './request-arbitraries.js'
 export type FuzzResponse = {
   status: number
   contentType?: string
+  requestId?: string
+  /** `Idempotent-Replayed: true`: the body is the first response's, stored under the Idempotency-Key. */
+  replayed: boolean
   body: string
   /** For an event stream that opened: the data of the events it sent before going quiet and being hung up on. */
   events?: unknown[]
@@ -32,6 +35,8 @@ async function openStream(baseUrl: string, request: FuzzRequest): Promise<FuzzRe
     const outgoing = httpRequest(new URL(url, baseUrl), { method: request.method, headers, agent: false }, (response) => {
       const status = response.statusCode ?? 0
       const contentType = response.headers['content-type']
+      const requestId = response.headers['x-request-id'] as string | undefined
+      const replayed = response.headers['idempotent-replayed'] === 'true'
       let text = ''
       response.setEncoding('utf8')
       if (status === 200 && contentType?.startsWith('text/event-stream')) {
@@ -39,7 +44,7 @@ async function openStream(baseUrl: string, request: FuzzRequest): Promise<FuzzRe
         let quiet: NodeJS.Timeout | undefined
         const hangUp = () => {
           outgoing.destroy()
-          resolve({ status, contentType, body: text, events })
+          resolve({ status, contentType, requestId, replayed, body: text, events })
         }
         const parser = createParser({ onEvent: (event) => events.push(JSON.parse(event.data)) })
         response.on('data', (chunk: string) => {
@@ -50,7 +55,7 @@ async function openStream(baseUrl: string, request: FuzzRequest): Promise<FuzzRe
         })
       } else {
         response.on('data', (chunk: string) => (text += chunk))
-        response.on('end', () => resolve({ status, contentType, body: text }))
+        response.on('end', () => resolve({ status, contentType, requestId, replayed, body: text }))
       }
       response.on('error', () => {})
     })
@@ -66,7 +71,14 @@ async function inject(context: TestApp, request: FuzzRequest): Promise<FuzzRespo
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${answerTimeoutMs} ms`)), answerTimeoutMs)))
   const injected = context.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.body?.text })
   const response = await Promise.race([injected, timeout]).finally(() => clearTimeout(timer))
-  return { status: response.statusCode, contentType: response.headers['content-type'] as string | undefined, body: response.body }
+  const header = (name: string) => response.headers[name] as string | undefined
+  return {
+    status: response.statusCode,
+    contentType: header('content-type'),
+    requestId: header('x-request-id'),
+    replayed: header('idempotent-replayed') === 'true',
+    body: response.body,
+  }
 }
 
 /** Sends a generated request: injected, or over a socket for event streams (a HEAD has no stream to wait for). */
