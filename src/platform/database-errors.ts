@@ -29,12 +29,16 @@ const connectionCodes = new Set([
 const retryLaterStates = new Set(['57P01', '57P02', '57P03', '57014', '55P03'])
 const retryLaterClasses = ['08', '53']
 
+const pgliteClosedMessages = new Set(['PGlite is closed', 'PGlite is closing'])
+
 /**
  * The code (postgres.js, socket, or SQLSTATE) of a failure meaning "the database cannot answer now", or
  * undefined for any other failure. Drizzle wraps driver errors, so the chain of causes is followed.
  */
 export function databaseUnavailableCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    // PGlite's errors have no code; a closed embedded database (shutting down) is unavailable like a gone server.
+    if (pgliteClosedMessages.has(current.message)) return 'PGLITE_CLOSED'
     const code = (current as { code?: unknown }).code
     if (typeof code !== 'string') continue
     if (connectionCodes.has(code) || retryLaterStates.has(code) || (/^[0-9A-Z]{5}$/.test(code) && retryLaterClasses.includes(code.slice(0, 2)))) {

@@ -205,6 +205,16 @@ function assertInternalError(t: Test, response: LightMyRequestResponse & { json:
   assertNoInternals(t, response)
 }
 
+/** The database is gone: 503 with Retry-After (issue 7), the envelope, and nothing of the driver's error. */
+function assertDatabaseUnavailable(t: Test, response: LightMyRequestResponse & { json: () => any }) {
+  t.equal(response.statusCode, 503)
+  const body = response.json()
+  t.match(body, { success: false, message: 'Database unavailable', data: null, errors: { database: [String] } })
+  t.match(response.headers['retry-after'], /^[0-9]+$/, 'Retry-After in seconds')
+  t.equal(response.headers['x-request-id'], body.meta.request_id, 'the id to quote is in the header too')
+  assertNoInternals(t, response)
+}
+
 t.test('when the database is gone', async (t) => {
   for (const kind of databaseKinds) {
     t.test(kind, async (t) => {
@@ -220,14 +230,14 @@ t.test('when the database is gone', async (t) => {
       // bug, asserted in the next test). Keep this test's teardown clean.
       context.app.database.close = async () => {}
 
-      t.test('a livechat call answers 500 with no internals in the body', async (t) => {
-        assertInternalError(t, await context.call(t, 'listSessions', { method: 'GET', url: '/livechat/sessions', headers }))
-        assertInternalError(
+      t.test('a livechat call answers 503 with Retry-After and no internals in the body', async (t) => {
+        assertDatabaseUnavailable(t, await context.call(t, 'listSessions', { method: 'GET', url: '/livechat/sessions', headers }))
+        assertDatabaseUnavailable(
           t,
           await context.call(t, 'sendMessage', { method: 'POST', url: `/livechat/sessions/${randomUUID()}/messages`, headers, payload: { message: 'hi' } }),
         )
         const withId = await context.call(t, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: { ...headers, 'x-request-id': 'support-ticket-42' }, payload: {} })
-        assertInternalError(t, withId)
+        assertDatabaseUnavailable(t, withId)
         t.equal(withId.json().meta.request_id, 'support-ticket-42', 'the caller can quote its own request id')
       })
 
