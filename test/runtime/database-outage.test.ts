@@ -43,7 +43,7 @@ function startSenders(baseUrl: string, sessionId: string, headers: Record<string
       const started = performance.now()
       const number = ++counter
       // Every other request carries an Idempotency-Key: its commit is bounded by the deadline too.
-      const key = number % 2 === 0 ? { 'idempotency-key': randomUUID() } : {}
+      const key: Record<string, string> = number % 2 === 0 ? { 'idempotency-key': randomUUID() } : {}
       try {
         const response = await fetch(`${baseUrl}/livechat/sessions/${sessionId}/messages`, {
           method: 'POST',
