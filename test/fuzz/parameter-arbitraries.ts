@@ -32,7 +32,7 @@ export function idKindOf(operation: Operation, name: string): IdKind {
     if (path.startsWith('/notifications')) return 'notification'
     return 'session'
   }
-  // Updates and closes go to rows kept for them, so the rest stay open for the requests that need them so.
+  // Updates and closes go to rows set aside for them; the other sessions and tickets stay open for writes.
   if (path.startsWith('/tickets')) return operationId === 'updateTicket' ? 'mutableTicket' : 'ticket'
   if (path.startsWith('/notifications')) return 'notification'
   return operationId === 'closeSession' ? 'closableSession' : 'session'
@@ -75,10 +75,11 @@ function validText(world: FuzzWorld, operation: Operation, parameter: Parameter)
   if (parameter.name === 'agent_id') {
     return fc.oneof(fc.constantFrom(...world.usersByRole.SUPPORT_AGENT), fc.integer({ min: 1, max: 2 ** 31 - 1 })).map(String)
   }
-  // Kept away from A and B: deactivating them would turn the rest of the run into 403s.
+  // The tenant list's cursor is a tenant id.
   if (parameter.name === 'cursor' && dereference(parameter.schema).type === 'integer') {
     return fc.constantFrom(world.tenantA, world.tenantB, world.scratchTenant).map(String)
   }
+  // Updates stay away from A and B: deactivating them would turn the rest of the run into 403s.
   if (parameter.name === 'tenant_id') return fc.oneof(fc.constant(world.scratchTenant), fc.integer({ min: 1_000_000, max: 2 ** 31 - 1 })).map(String)
   return validValue(parameter.schema, `${operation.operationId} ${parameter.name}`, uuidSource(world, operation), parameter.name).map(String)
 }
