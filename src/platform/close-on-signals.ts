@@ -7,18 +7,22 @@ type Options = {
   log: FastifyBaseLogger
 }
 
+const sameSignalWindowMs = 500
+
 /**
  * SIGTERM or SIGINT closes the service and exits 0 once it has drained; exits 1 when draining takes more
- * than `timeoutSeconds` (a request that never finishes arriving), fails, or a second signal comes.
+ * than `timeoutSeconds` (a request that never finishes arriving), fails, or a second signal comes (later than half a second after the first).
  */
 export function closeOnSignals({ close, timeoutSeconds, log }: Options): void {
-  let closing = false
+  let firstSignalAt: number | undefined
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
+    if (firstSignalAt !== undefined) {
+      // Ctrl-C on `npm start` reaches the server twice at once: from the terminal and forwarded by npm.
+      if (Date.now() - firstSignalAt < sameSignalWindowMs) return
       log.error({ signal }, 'second signal while shutting down: exiting now')
       process.exit(1)
     }
-    closing = true
+    firstSignalAt = Date.now()
     log.info({ signal, timeoutSeconds }, 'shutting down: draining requests in flight')
     // Left referenced on purpose: if draining hangs with nothing else pending, this still ends the process with 1.
     setTimeout(() => {

@@ -80,6 +80,8 @@ async function npmStart(t: Test, environment: Record<string, string>): Promise<S
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives `npm start`: Ctrl-C signals the whole group.
+    detached: true,
   })
   let output = ''
   npm.stdout!.on('data', (chunk) => (output += chunk))
@@ -252,5 +254,13 @@ t.test('a second signal while draining exits 1 at once', async (t) => {
   const exit = await started.exit(15_000)
   t.equal(exit?.code, 1, 'the second exits 1')
   t.ok(exit && exit.seconds < 5, `at once (took ${exit?.seconds.toFixed(1)} s)`)
+  await assertAllGone(t, started)
+})
+
+t.test('Ctrl-C on npm start (SIGINT to its whole process group) drains and exits 0, though the server gets it twice', async (t) => {
+  const started = await npmStart(t, await freshDatabase(t))
+  process.kill(-started.npm.pid!, 'SIGINT')
+  const exit = await started.exit(15_000)
+  t.equal(exit?.code, 0, 'exit code 0: the copy npm forwards is not taken for a second Ctrl-C')
   await assertAllGone(t, started)
 })
