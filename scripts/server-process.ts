@@ -6,7 +6,8 @@ const serverScript = new URL('../src/server.ts', import.meta.url).pathname
 
 export type ServerProcess = { baseUrl: string; pid: number; child: ChildProcess; stop: () => Promise<void> }
 
-async function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 that nothing listens on now, for a server process about to start. */
+export async function freePort(): Promise<number> {
   const probe = createServer()
   probe.listen(0, '127.0.0.1')
   await once(probe, 'listening')

@@ -129,7 +129,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...streamRoutes(streaming.streams, streaming.streamTokens),
     ...ticketRoutes(tickets),
     ...notificationRoutes(notifications),
-    ...healthRoutes({ db, isShuttingDown }),
+    // Readiness says 503 itself before the response deadline would: 2 s, or less with a shorter deadline.
+    ...healthRoutes({ db, isShuttingDown, databaseTimeoutMs: Math.min(2000, config.RESPONSE_TIMEOUT_SECONDS * 800) }),
     ...metricsRoutes(metrics),
   } satisfies OperationHandlers
   registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions, config }))

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { MessageText } from '../../generated/routes.js'
 import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
+import { redactUrl } from '../platform/redact-url.js'
 import { retryAfterSeconds, unavailabilityOf } from './service-unavailable.js'
 
 // The spec's pattern for free text (messages, names): not blank, and no NUL, which PostgreSQL cannot store.
@@ -65,7 +66,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.code(500).send(failure(request, 'Internal server error', { _: ['The server failed; quote meta.request_id when reporting it'] }))
   })
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(failure(request, 'Route not found', { _: [`No route ${request.method} ${request.url}`] })),
+    // The URL is echoed as the logs show it: a token in its query string is not repeated back.
+    reply.code(404).send(failure(request, 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
   )
 }
 

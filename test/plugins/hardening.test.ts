@@ -62,6 +62,15 @@ onEachDatabase(t, async (t, context) => {
     t.equal(page.json().data.length, 0, 'no message was stored')
   })
 
+  t.test('an unknown route does not repeat a token from its query string', async (t) => {
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'
+    const response = await context.app.inject({ method: 'GET', url: `/no-such-route?access_token=${secret}&page=2`, headers })
+    t.equal(response.statusCode, 404)
+    t.same(componentErrors('ErrorResponse', response.json()), [])
+    t.notMatch(response.body, secret)
+    t.match(response.json().errors._[0], /^No route GET \/no-such-route\?access_token=.+&page=2$/)
+  })
+
   t.test('a malformed URL answers in the envelope', async (t) => {
     const response = await context.app.inject({ method: 'GET', url: '/livechat/sessions/%', headers })
     t.equal(response.statusCode, 400)

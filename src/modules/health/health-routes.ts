@@ -7,15 +7,17 @@ type Dependencies = {
   db: Database
   /** True from the first shutdown signal: a load balancer should stop sending traffic here. */
   isShuttingDown: () => boolean
+  /** How long the database may take to answer before it counts as down; within the response deadline. */
+  databaseTimeoutMs: number
 }
 
 const retryAfterSeconds = '5'
 
-export const healthRoutes = ({ db, isShuttingDown }: Dependencies) => {
+export const healthRoutes = ({ db, isShuttingDown, databaseTimeoutMs }: Dependencies) => {
   /** Why this instance should get no traffic now, or undefined when it should. */
   async function unreadiness(): Promise<{ message: string; errors: ErrorMap } | undefined> {
     if (isShuttingDown()) return { message: 'Shutting down', errors: { _: ['This instance is shutting down; use another'] } }
-    if (!(await databaseAnswers(db))) return { message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
+    if (!(await databaseAnswers(db, databaseTimeoutMs))) return { message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
     return undefined
   }
   return {
