@@ -16,7 +16,7 @@ export type Caller = {
 }
 
 const allRoles: Role[] = ['SUPPORT_AGENT', 'TENANT_USER', 'PLATFORM_ADMIN']
-const garbageTenantHeaders = ['abc', '0', '-1', '1.0', ' ', '', '01', '99999999999', '2147483648', '1,1', '+1', '0x1', '1e1', '١']
+const garbageTenantHeaders = ['abc', '0', '-1', '1.0', ' ', '', '01', '99999999999', '2147483648', '1,1', '+1', '0x1', '1e1', '¹']
 
 type Claims = { sub: number; roles: string[]; tenants: number[] }
 
