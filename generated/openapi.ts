@@ -1341,7 +1341,8 @@ export interface components {
          *     even while the first is still running or when retries race. The same key with a different request
          *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
          *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-         *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+         *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+         *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
          *     key (a UUID) for each new request, and the same one when retrying it.
          */
         IdempotencyKey: string;
@@ -1461,7 +1462,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1540,7 +1542,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1626,7 +1629,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1712,7 +1716,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1933,7 +1938,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1984,7 +1990,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2031,7 +2038,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2082,7 +2090,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2129,7 +2138,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2246,7 +2256,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2329,7 +2340,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2485,7 +2497,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2600,7 +2613,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -2646,7 +2660,8 @@ export interface operations {
                  *     even while the first is still running or when retries race. The same key with a different request
                  *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
                  *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
-                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`. Send a new random
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
                  *     key (a UUID) for each new request, and the same one when retrying it.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
