@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
 import { freshPostgresDatabase } from './fresh-database.js'
@@ -26,7 +26,12 @@ export type TestApp = {
   call: (t: Test, operationId: string, options: InjectOptions) => Promise<LightMyRequestResponse & { body: string; json: () => any }>
 }
 
-export async function buildTestApp(t: Test, kind: DatabaseKind, environment: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  t: Test,
+  kind: DatabaseKind,
+  environment: Record<string, string> = {},
+  appOptions: AppOptions = { logger: false },
+): Promise<TestApp> {
   // Rate limits are off unless a test sets them: suites send bursts from one user and one address.
   const config = loadConfig({
     JWT_SECRET: testSecret,
@@ -36,7 +41,7 @@ export async function buildTestApp(t: Test, kind: DatabaseKind, environment: Rec
     ...(await freshDatabase(t, kind)),
     ...environment,
   })
-  const app = await buildApp(config, { logger: false })
+  const app = await buildApp(config, appOptions)
   t.teardown(() => app.close())
   // Made on first use: an app verifying public-key tokens has no signer, and needs none from here.
   let sign: ReturnType<typeof createTokenSigner> | undefined
@@ -59,4 +64,11 @@ export function onEachDatabase(t: Test, suite: (t: Test, context: TestApp) => Pr
   for (const kind of databaseKinds) {
     t.test(kind, async (t) => suite(t, await buildTestApp(t, kind, environment)))
   }
+}
+
+/** An app logging at LOG_LEVEL info, its log lines kept in `lines`: for tests of what reaches the log. */
+export async function buildLoggedTestApp(t: Test, kind: DatabaseKind): Promise<{ context: TestApp; lines: string[] }> {
+  const lines: string[] = []
+  const context = await buildTestApp(t, kind, { LOG_LEVEL: 'info' }, { logDestination: { write: (line) => void lines.push(line) } })
+  return { context, lines }
 }

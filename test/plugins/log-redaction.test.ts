@@ -3,40 +3,14 @@ import { sql } from 'drizzle-orm'
 import { createSigner } from 'fast-jwt'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { createTokenSigner } from '../../src/platform/tokens.js'
 import { agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
-import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { specErrors } from '../helpers/spec-validator.js'
-import { databaseKinds, testSecret, type DatabaseKind, type TestApp } from '../helpers/test-app.js'
+import { buildLoggedTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
 
 // Issue 7: "A token passed in a query string is written to the log with the URL"; "pino `redact` for authorization
 // material and query-string tokens; database errors logged without their parameters (chat text stays out of logs)".
 
 type LogLine = { msg?: string; code?: string; err?: { type: string; message: string; stack: string; query?: string; cause?: { code?: string; constraint?: string } } }
 
-/** The app at LOG_LEVEL info on a fresh database, its log lines kept in `lines`, with what fixtures.ts needs of a TestApp. */
-async function buildLoggedApp(t: Test, kind: DatabaseKind): Promise<{ context: TestApp; lines: string[] }> {
-  const lines: string[] = []
-  const database = kind === 'pglite' ? { DATA_DIR: 'memory://' } : { DATABASE_URL: await freshPostgresDatabase(t) }
-  const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'info', RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0', ...database })
-  const app = await buildApp(config, { logDestination: { write: (line) => void lines.push(line) } })
-  t.teardown(() => app.close())
-  const sign = createTokenSigner(config)
-  const context: TestApp = {
-    app,
-    config,
-    kind,
-    token: (claims) => sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
-    async call(t, operationId, options) {
-      const response = await app.inject(options)
-      t.same(specErrors(operationId, response.statusCode, response.json()), [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
-      return response
-    },
-  }
-  return { context, lines }
-}
 
 function assertNowhere(t: Test, lines: string[], secrets: Record<string, string>) {
   for (const [label, secret] of Object.entries(secrets)) {
@@ -78,7 +52,7 @@ async function whileMessagesLocked<T>(t: Test, databaseUrl: string, during: () =
 
 for (const kind of databaseKinds) {
   t.test(kind, async (t) => {
-    const { context, lines } = await buildLoggedApp(t, kind)
+    const { context, lines } = await buildLoggedTestApp(t, kind)
     const tenantId = await createTenant(t, context)
     const headers = agentHeaders(context, tenantId)
 

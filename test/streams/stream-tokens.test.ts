@@ -1,13 +1,9 @@
 import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { EventStreamClient, listening, openStream } from '../helpers/event-stream.js'
 import { agentHeaders, createTenant, openSession, sendMessage, tenantUserHeaders } from '../helpers/fixtures.js'
-import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { specErrors } from '../helpers/spec-validator.js'
-import { onEachDatabase, testSecret, type DatabaseKind, type TestApp } from '../helpers/test-app.js'
+import { buildLoggedTestApp, onEachDatabase, type TestApp } from '../helpers/test-app.js'
 
 // Issue: "Native EventSource cannot send Authorization. POST /livechat/stream-tokens returns a short-lived token
 // ({ token, expires_at }, valid 60 s to connect, single use) bound to the user, the stream path and the tenant when
@@ -173,7 +169,7 @@ onEachDatabase(t, async (t, context) => {
   })
 
   t.test('query-string tokens never reach the log', async (t) => {
-    const { context: logged, lines } = await buildLoggedApp(t, context.kind)
+    const { context: logged, lines } = await buildLoggedTestApp(t, context.kind)
     const loggedBase = await listening(logged)
     const loggedTenant = await createTenant(t, logged, 'Logged')
     const tokens: string[] = []
@@ -203,24 +199,3 @@ onEachDatabase(t, async (t, context) => {
   })
 })
 
-/** The app at LOG_LEVEL info, its log lines kept in `lines`, with what fixtures.ts needs of a TestApp. */
-async function buildLoggedApp(t: Test, kind: DatabaseKind): Promise<{ context: TestApp; lines: string[] }> {
-  const lines: string[] = []
-  const database = kind === 'pglite' ? { DATA_DIR: 'memory://' } : { DATABASE_URL: await freshPostgresDatabase(t) }
-  const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'info', ...database })
-  const app = await buildApp(config, { logDestination: { write: (line) => void lines.push(line) } })
-  t.teardown(() => app.close())
-  const sign = createTokenSigner(config)
-  const context: TestApp = {
-    app,
-    config,
-    kind,
-    token: (claims) => sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
-    async call(t, operationId, options) {
-      const response = await app.inject(options)
-      t.same(specErrors(operationId, response.statusCode, response.json()), [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
-      return response
-    },
-  }
-  return { context, lines }
-}
