@@ -1,0 +1,82 @@
+// Measures how long the compiled service takes to start: `node dist/src/server.js` (no TypeScript loader),
+// from spawn until /health/ready answers 200, on a fresh database; the first start applies the migrations.
+//   npm run build && npm run bench:start -- [--starts 5]
+// PostgreSQL when DATABASE_URL is set (a fresh database on its server, dropped afterwards), else PGlite in
+// a temporary directory. The target is under 2 s against PostgreSQL.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { access, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { freePort } from '../server-process.js'
+
+const { values } = parseArgs({ options: { starts: { type: 'string', default: '5' } } })
+const compiledServer = new URL('../../dist/src/server.js', import.meta.url).pathname
+
+async function freshDatabase(): Promise<{ environment: Record<string, string>; drop: () => Promise<void> }> {
+  if (!process.env.DATABASE_URL) {
+    const directory = await mkdtemp(join(tmpdir(), 'livechat-start-'))
+    return { environment: { DATA_DIR: join(directory, 'data') }, drop: () => rm(directory, { recursive: true, force: true }) }
+  }
+  const server = new URL(process.env.DATABASE_URL)
+  const name = `livechat_start_${randomBytes(4).toString('hex')}`
+  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  server.pathname = `/${name}`
+  return {
+    environment: { DATABASE_URL: server.href },
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end()
+    },
+  }
+}
+
+/** Milliseconds from spawning the server until /health/ready is 200; the server is stopped afterwards. */
+async function timeOneStart(environment: Record<string, string>): Promise<number> {
+  const port = await freePort()
+  const started = performance.now()
+  const server = spawn(process.execPath, [compiledServer], {
+    // No loader: NODE_OPTIONS could carry tsx's hooks from `npm run`.
+    env: { ...process.env, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn', ...environment },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  try {
+    for (;;) {
+      if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`)
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (response) => response.status === 200,
+        () => false,
+      )
+      if (ready) return performance.now() - started
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  } finally {
+    const exited = once(server, 'exit')
+    server.kill('SIGTERM')
+    await exited
+  }
+}
+
+await access(compiledServer).catch(() => {
+  console.error('dist/ is missing: run `npm run build` first')
+  process.exit(2)
+})
+const database = await freshDatabase()
+try {
+  const times: number[] = []
+  for (let start = 0; start < Number(values.starts); start++) times.push(await timeOneStart(database.environment))
+  const [first, ...later] = times
+  const sorted = [...later].sort((a, b) => a - b)
+  console.log(`database: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`)
+  console.log(`first start (applies the migrations): ${first.toFixed(0)} ms`)
+  if (sorted.length > 0) {
+    console.log(`later starts: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (${sorted.map((ms) => ms.toFixed(0)).join(', ')})`)
+  }
+} finally {
+  await database.drop()
+}
