@@ -22,6 +22,19 @@ function malformedTextPath(value: unknown, path: string): string | undefined {
   return undefined
 }
 
+// Ajv coerces any text JavaScript reads as a number ("0x10", "1e1", " 7 "); an integer in a URL is decimal digits.
+const decimalInteger = /^-?[0-9]+$/
+
+/** The names of integer parameters (by the schema) whose text is not written in decimal digits. */
+function nonDecimalIntegers(values: unknown, schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {}
+  const given = (values ?? {}) as Record<string, unknown>
+  return Object.entries(properties)
+    .filter(([name, property]) => property.type === 'integer' && Object.hasOwn(given, name))
+    .filter(([name]) => typeof given[name] === 'string' && !decimalInteger.test(given[name] as string))
+    .map(([name]) => name)
+}
+
 /**
  * Bodies are validated without type coercion or removal of unknown properties: `{"message": 42}` and
  * `{"mesage": "hi"}` are refused with 400, never rewritten. Path and query strings are coerced to the
@@ -36,6 +49,15 @@ export function registerValidation(app: FastifyInstance): void {
     const { schema, config } = request.routeOptions
     if (!request.is404 && !schema?.body && request.body !== undefined) {
       throw new InvalidRequestError('BODY_NOT_EXPECTED', 'Invalid body', { body: ['This operation takes no body'] })
+    }
+    for (const [part, values, partSchema] of [
+      ['params', request.params, schema?.params],
+      ['querystring', request.query, schema?.querystring],
+    ] as const) {
+      const invalid = nonDecimalIntegers(values, partSchema)
+      if (invalid.length > 0) {
+        throw new InvalidRequestError('INVALID_INTEGER', `Invalid ${part}`, Object.fromEntries(invalid.map((name) => [name, ['must be an integer in decimal digits']])))
+      }
     }
     // A request body may be optional in the spec (starting a session takes `{}` as well as nothing).
     if (request.body === undefined && config.bodyRequired === false && schema?.body) request.body = {}

@@ -71,6 +71,19 @@ onEachDatabase(t, async (t, context) => {
     t.match(response.json().errors._[0], /^No route GET \/no-such-route\?access_token=.+&page=2$/)
   })
 
+  t.test('an integer in the URL must be decimal digits: hex, exponents and spaces are 400, not read as numbers', async (t) => {
+    for (const limit of ['0x10', '1e1', '%2016%20', '16.0']) {
+      const response = await context.call(t, 'listSessions', { method: 'GET', url: `/livechat/sessions?limit=${limit}`, headers })
+      t.equal(response.statusCode, 400, `limit=${limit}`)
+      t.ok(response.json().errors.limit, 'errors.limit says why')
+    }
+    const agent = await context.call(t, 'getAgentPresence', { method: 'GET', url: '/livechat/agents/0x3d/presence', headers })
+    t.equal(agent.statusCode, 400, 'agent 0x3d is not agent 61')
+    t.ok(agent.json().errors.agent_id)
+    const decimal = await context.call(t, 'listSessions', { method: 'GET', url: '/livechat/sessions?limit=16', headers })
+    t.equal(decimal.statusCode, 200, 'decimal digits still work')
+  })
+
   t.test('a malformed URL answers in the envelope', async (t) => {
     const response = await context.app.inject({ method: 'GET', url: '/livechat/sessions/%', headers })
     t.equal(response.statusCode, 400)
