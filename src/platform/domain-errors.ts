@@ -9,7 +9,7 @@ export type ErrorMap = components['schemas']['ErrorMap']
 export class DomainError extends Error {
   constructor(
     readonly code: string,
-    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429,
+    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 410 | 415 | 422 | 429,
     message: string,
     readonly errors: ErrorMap = { _: [message] },
   ) {

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { InvalidRequestError } from '../platform/domain-errors.js'
+import { DomainError, InvalidRequestError } from '../platform/domain-errors.js'
+
+// JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as UTF-8 and stored garbled.
+const declaredCharset = /;\s*charset\s*=\s*"?([^";\s]*)/i
+const utf8Names = new Set(['utf-8', 'utf8'])
 
 /** JSON that parses, so the parser refused it for a key that could reach Object.prototype. */
 function isPlainJson(text: string): boolean {
@@ -21,6 +25,13 @@ export function registerJsonBody(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const charset = declaredCharset.exec(request.headers['content-type'] ?? '')?.[1]
+    if (charset !== undefined && !utf8Names.has(charset.toLowerCase())) {
+      return done(
+        new DomainError('UNSUPPORTED_CHARSET', 415, 'Unsupported charset', { 'content-type': ['JSON bodies must be UTF-8 (charset=utf-8, or none)'] }),
+        undefined,
+      )
+    }
     if (body === '') return done(null, undefined)
     parseJson(request, body as string, (error, value) => {
       // Fastify says "not valid JSON" for `__proto__` too; the client should learn which key was refused.

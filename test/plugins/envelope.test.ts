@@ -109,6 +109,17 @@ onEachDatabase(t, async (t, context) => {
     }
   })
 
+  t.test('JSON declared in a charset other than UTF-8 is 415, not read as UTF-8 and stored garbled', async (t) => {
+    const utf16 = Buffer.from('{"message":"halo"}', 'utf16le')
+    for (const contentType of ['application/json; charset=utf-16', 'application/json; charset="ISO-8859-1"']) {
+      const response = await context.app.inject({ method: 'POST', url: messagesUrl, headers: { ...headers, 'content-type': contentType }, payload: utf16 })
+      const body = assertErrorEnvelope(t, response, 415)
+      t.same(body.errors, { 'content-type': ['JSON bodies must be UTF-8 (charset=utf-8, or none)'] }, contentType)
+    }
+    const utf8 = await postAs(messagesUrl, 'application/json; charset=UTF-8', '{"message":"halo"}')
+    t.equal(utf8.statusCode, 404, 'charset=UTF-8 is read: the body reaches the operation (this session does not exist)')
+  })
+
   t.test('a body over the 1 MiB limit is 413 in the envelope; exactly 1 MiB is read', async (t) => {
     const bodyOf = (bytes: number) => JSON.stringify({ message: 'x'.repeat(bytes - '{"message":""}'.length) })
     t.equal(Buffer.byteLength(bodyOf(mebibyte)), mebibyte, 'the boundary body is exactly 1 MiB')
