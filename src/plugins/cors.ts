@@ -6,10 +6,12 @@ export async function registerCors(app: FastifyInstance, origins: string[]): Pro
   if (origins.length === 0) return
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,
-    // Last-Event-ID: fetch-based stream clients resume with it.
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'X-Request-ID', 'Last-Event-ID'],
-    // Browser code can only pace itself by the rate-limit headers if it may read them.
-    exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+    // The methods of openapi.yaml (the plugin's default leaves out PUT and PATCH).
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'],
+    // Last-Event-ID: fetch-based stream clients resume with it; Idempotency-Key: retries of POSTs.
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'X-Request-ID', 'Last-Event-ID', 'Idempotency-Key'],
+    // Browser code can only pace itself by the rate-limit headers, and tell a replay, if it may read them.
+    exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed'],
     maxAge: 600,
   })
 }
