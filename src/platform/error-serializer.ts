@@ -1,3 +1,5 @@
+import { redactUrlsIn } from './redact-url.js'
+
 /** An error as logged: what went wrong and where, never the data it was working on. */
 export type SerializedError = {
   type: string
@@ -73,7 +75,8 @@ function isServerError(error: ErrorFields): boolean {
 function safeMessage(error: ErrorFields): string {
   if (isQueryError(error)) return `Failed query: ${error.query}`
   if (isServerError(error)) return `SQLSTATE ${String(error.code)}`
-  return String(error.message)
+  // Some quote the request's URL (Fastify's "Reply was already sent ... in /path?access_token=...").
+  return redactUrlsIn(String(error.message))
 }
 
 /**

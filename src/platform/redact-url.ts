@@ -5,6 +5,8 @@ const redacted = '[redacted]'
 const credentialNamePattern = /token|jwt|auth|key|secret|passw|pwd|credential|signature/i
 // Three base64url parts joined by dots: a JWT, whatever the parameter is called.
 const jwtPattern = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/
+// A URL with a query string inside free text (an error message that quotes the request's URL).
+const urlWithQueryPattern = /[^\s"'`()]*\?[^\s"'`()]*/g
 
 /**
  * The URL as logged: the value of every query parameter named like a credential, or holding something shaped
@@ -38,4 +40,9 @@ function asciiDecoded(text: string): string {
     if (next === decoded) return decoded
     decoded = next
   }
+}
+
+/** Free text (an error's message or stack) with every URL in it redacted as `redactUrl` does. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(urlWithQueryPattern, (url) => redactUrl(url))
 }

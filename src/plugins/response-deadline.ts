@@ -10,9 +10,11 @@ export class ResponseTimeoutError extends Error {
   }
 }
 
+const bodyPollMilliseconds = 100
+
 /**
- * Every request gets its answer within `seconds` of its arrival: if none has started by then, it is
- * answered 503 (ResponseTimeoutError) while the handler runs on. Register it before other hooks, so the
+ * Every request gets its answer within `seconds` of its arrival, or of its body's when that came later: if
+ * none has started by then, it is answered 503 (ResponseTimeoutError) while the handler runs on. Register it before other hooks, so the
  * time they take counts. Fastify's own `handlerTimeout` is not used: it stops counting once a request's
  * body has been read, so a POST waiting on the database was never answered.
  */
@@ -21,15 +23,20 @@ export function registerResponseDeadline(app: FastifyInstance, seconds: number):
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>()
 
   app.addHook('onRequest', (request, reply, done) => {
-    const timer = setTimeout(() => {
+    const arm = (onTimeout: () => void, milliseconds: number) => timers.set(request, setTimeout(onTimeout, milliseconds))
+    const onDeadline = () => {
       // Sent, or taken over by a stream (`reply.hijack()`), meanwhile.
       if (reply.sent || reply.raw.headersSent) return
+      // The client is still sending its body: it is slow, not the service (HTTP_REQUEST_TIMEOUT_SECONDS bounds
+      // that, with 408). The service gets its full time once the body is in.
+      if (!request.raw.complete) return arm(waitForBody, bodyPollMilliseconds)
       answeredLate.add(request)
       reply.send(new ResponseTimeoutError(seconds))
-    }, seconds * 1000)
-    timers.set(request, timer)
+    }
+    const waitForBody = () => (request.raw.complete ? arm(onDeadline, seconds * 1000) : arm(waitForBody, bodyPollMilliseconds))
+    arm(onDeadline, seconds * 1000)
     // The client left, or the response (or a stream) ended.
-    reply.raw.once('close', () => clearTimeout(timer))
+    reply.raw.once('close', () => clearTimeout(timers.get(request)))
     done()
   })
   // A response is on its way: from here the deadline must not start a second one.

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm'
 import { createSigner } from 'fast-jwt'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
+import { serializeError } from '../../src/platform/error-serializer.js'
 import { agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
 import { buildLoggedTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
 
@@ -136,3 +137,14 @@ for (const kind of databaseKinds) {
     })
   })
 }
+
+// Review of issue 7: a handler that answers after the response deadline's 503 makes Fastify log
+// FST_ERR_REP_ALREADY_SENT, whose message quotes the request's URL, query string and all.
+t.test('an error whose message quotes a URL is logged with its credentials redacted', async (t) => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'
+  const error = new Error(`Reply was already sent, did you forget to "return reply" in "/admin/tenants?access_token=${jwt}&page=2" (GET)?`)
+  const logged = serializeError(error)
+  t.notMatch(JSON.stringify(logged), jwt, 'the token is in neither message nor stack')
+  t.match(logged.message, '/admin/tenants?access_token=[redacted]&page=2')
+  t.match(logged.stack, /at /, 'the stack keeps its frames')
+})

@@ -97,3 +97,29 @@ t.test('TRUST_PROXY: true, false, a hop count, or addresses', async (t) => {
   const byHops = trustProxyOf('2') as (address: string, hop: number) => boolean
   t.same([0, 1, 2, 3].map((hop) => byHops('203.0.113.9', hop)), [true, true, false, false], 'the 2 nearest hops are trusted')
 })
+
+// The response deadline bounds the service, not the client: a slow upload is the request timeout's (408).
+t.test('a body uploaded slower than RESPONSE_TIMEOUT_SECONDS is answered, not 503; one that never ends is 408', async (t) => {
+  const context = await buildTestApp(t, 'pglite', { RESPONSE_TIMEOUT_SECONDS: '1', HTTP_REQUEST_TIMEOUT_SECONDS: '4', HTTP_HEADERS_TIMEOUT_SECONDS: '1' })
+  const port = await portOf(context)
+  const body = JSON.stringify({ name: 'Slow uploader' })
+  const head = (length: number) =>
+    `POST /admin/tenants HTTP/1.1\r\nHost: x\r\n` +
+    Object.entries({ ...adminHeaders(context), 'content-type': 'application/json', 'content-length': String(length) })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    '\r\n'
+
+  const slow = await RawConnection.open(port)
+  slow.send(head(Buffer.byteLength(body)) + body.slice(0, 5))
+  await sleep(2000)
+  slow.send(body.slice(5))
+  const created = await slow.response(10_000)
+  t.equal(created.status, 201, 'the body came in 2 s, twice RESPONSE_TIMEOUT_SECONDS: the service still had its time')
+  t.equal(created.json().data.name, 'Slow uploader')
+
+  const never = await RawConnection.open(port)
+  never.send(head(100) + body.slice(0, 5))
+  const response = await never.response(15_000)
+  await assertClosingEnvelope(t, never, response, 408)
+})
