@@ -21,7 +21,7 @@ const ConfigSchema = Type.Object({
   STREAM_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 1048576 }),
   /** Hours stored events are kept for resuming streams; a resume from further back is 410. */
   STREAM_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87600, default: 168 }),
-  /** Longest a request waits for its answer (database included) before it is answered 503 with Retry-After. */
+  /** Longest a request waits for its answer (database included) once it has arrived, before it is answered 503 with Retry-After. */
   RESPONSE_TIMEOUT_SECONDS: Type.Number({ minimum: 0.1, maximum: 300, default: 5 }),
   /** Seconds the whole request (headers and body) may take to arrive; later is 408. */
   HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),

@@ -1,4 +1,4 @@
-// Measures how long the compiled service takes to start: `node dist/src/server.js` (no TypeScript loader),
+// Measures how long the compiled service takes to start: `node dist/server.js` (no TypeScript loader),
 // from spawn until /health/ready answers 200, on a fresh database; the first start applies the migrations.
 //   npm run build && npm run bench:start -- [--starts 5]
 // PostgreSQL when DATABASE_URL is set (a fresh database on its server, dropped afterwards), else PGlite in
@@ -15,7 +15,7 @@ import postgres from 'postgres'
 import { freePort } from '../server-process.js'
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '5' } } })
-const compiledServer = new URL('../../dist/src/server.js', import.meta.url).pathname
+const compiledServer = new URL('../../dist/server.js', import.meta.url).pathname
 
 async function freshDatabase(): Promise<{ environment: Record<string, string>; drop: () => Promise<void> }> {
   if (!process.env.DATABASE_URL) {

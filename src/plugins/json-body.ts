@@ -6,7 +6,7 @@ const declaredCharset = /;\s*charset\s*=\s*"?([^";\s]*)/i
 const utf8Names = new Set(['utf-8', 'utf8'])
 
 /** JSON that parses, so the parser refused it for a key that could reach Object.prototype. */
-function isPlainJson(text: string): boolean {
+function parsesAsJson(text: string): boolean {
   try {
     JSON.parse(text)
     return true
@@ -35,7 +35,7 @@ export function registerJsonBody(app: FastifyInstance): void {
     if (body === '') return done(null, undefined)
     parseJson(request, body as string, (error, value) => {
       // Fastify says "not valid JSON" for `__proto__` too; the client should learn which key was refused.
-      if (error && isPlainJson(body as string)) {
+      if (error && parsesAsJson(body as string)) {
         return done(
           new InvalidRequestError('FORBIDDEN_KEY', 'Invalid body', { body: ['must not hold a "__proto__" key, nor a "constructor" key holding "prototype"'] }),
           undefined,

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { DomainError } from '../platform/domain-errors.js'
 
@@ -94,6 +94,8 @@ const rateLimitHeaders = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-r
 const seconds = (milliseconds: number): number => Math.ceil(milliseconds / 1000)
 
 async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
+  // Loaded only when used: it is a quarter of a second of every start otherwise.
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, {
     connectTimeout: redisConnectTimeoutMs,
     commandTimeout: redisCommandTimeoutMs,

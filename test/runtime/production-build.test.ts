@@ -13,7 +13,7 @@ import { testSecret } from '../helpers/test-app.js'
 
 // Issue 7: "`npm run build` compiles to `dist/` (assets such as `drizzle/` and `openapi.yaml` found from one root,
 // not relative to source files), and the production start runs plain `node`. Starting against PostgreSQL takes under 2 s".
-const compiledServer = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
+const compiledServer = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 
 const notBuilt = !existsSync(compiledServer) && 'dist/ is not built: `npm run build` first (CI builds it before npm test)'
 
@@ -38,8 +38,8 @@ t.test('the compiled server starts with plain node, applies its migrations, serv
     if (status === 200) readyAfterMs = Date.now() - started
     else await sleep(20)
   }
-  if (readyAfterMs === undefined) throw new Error(`node dist/src/server.js was not ready (exit code ${server.exitCode} after ${Date.now() - started} ms)`)
-  t.comment(`node dist/src/server.js on ${database.DATABASE_URL ? 'a fresh PostgreSQL database' : 'PGlite in memory'}: /health/ready 200 after ${readyAfterMs} ms`)
+  if (readyAfterMs === undefined) throw new Error(`node dist/server.js was not ready (exit code ${server.exitCode} after ${Date.now() - started} ms)`)
+  t.comment(`node dist/server.js on ${database.DATABASE_URL ? 'a fresh PostgreSQL database' : 'PGlite in memory'}: /health/ready 200 after ${readyAfterMs} ms`)
   // A sanity bound only: the machine running the tests is shared; README gives figures measured on their own.
   t.ok(readyAfterMs < 30_000, `ready after ${readyAfterMs} ms`)
 

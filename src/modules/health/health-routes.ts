@@ -2,6 +2,7 @@ import { databaseAnswers, type Database } from '../../platform/database.js'
 import type { ErrorMap } from '../../platform/domain-errors.js'
 import { failure, success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
+import { retryAfterSeconds } from '../../plugins/service-unavailable.js'
 
 type Dependencies = {
   db: Database
@@ -11,8 +12,6 @@ type Dependencies = {
   databaseTimeoutMs: number
 }
 
-const retryAfterSeconds = '5'
-
 export const healthRoutes = ({ db, isShuttingDown, databaseTimeoutMs }: Dependencies) => {
   /** Why this instance should get no traffic now, or undefined when it should. */
   async function unreadiness(): Promise<{ message: string; errors: ErrorMap } | undefined> {
@@ -20,18 +19,16 @@ export const healthRoutes = ({ db, isShuttingDown, databaseTimeoutMs }: Dependen
     if (!(await databaseAnswers(db, databaseTimeoutMs))) return { message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
     return undefined
   }
+  const getReadiness: OperationHandlers<'getReadiness'>['getReadiness'] = async (request, reply) => {
+    const problem = await unreadiness()
+    if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
+    return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
+  }
   return {
-    async getReadiness(request, reply) {
-      const problem = await unreadiness()
-      if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
-      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
-    },
-    // The path probes used before readiness and liveness were told apart: readiness, as it always was.
-    async getHealth(request, reply) {
-      const problem = await unreadiness()
-      if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
-      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
-    },
+    getReadiness,
+    // The path probes used before readiness and liveness were told apart: readiness, as it always was. The
+    // two operations document the same responses, so one handler serves both.
+    getHealth: getReadiness as unknown as OperationHandlers<'getHealth'>['getHealth'],
     async getLiveness(request, reply) {
       return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
     },

@@ -1,8 +1,7 @@
 import client from '@platformatic/prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fastifyMetrics from 'fastify-metrics'
-
-type PoolUsage = { size: number; inUse: number; waiting: number }
+import type { PoolUsage } from '../../platform/connection-gate.js'
 
 type Sources = {
   openStreams: () => number
