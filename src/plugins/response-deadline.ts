@@ -12,6 +12,10 @@ export class ResponseTimeoutError extends Error {
 
 const bodyPollMilliseconds = 100
 
+// Node's parser sets `complete` once the whole request is in; an injected request (tests) has no such flag
+// and is always whole.
+const stillArriving = (request: FastifyRequest) => request.raw.complete === false
+
 /**
  * Every request gets its answer within `seconds` of its arrival, or of its body's when that came later: if
  * none has started by then, it is answered 503 (ResponseTimeoutError) while the handler runs on. Register it before other hooks, so the
@@ -29,11 +33,11 @@ export function registerResponseDeadline(app: FastifyInstance, seconds: number):
       if (reply.sent || reply.raw.headersSent) return
       // The client is still sending its body: it is slow, not the service (HTTP_REQUEST_TIMEOUT_SECONDS bounds
       // that, with 408). The service gets its full time once the body is in.
-      if (!request.raw.complete) return arm(waitForBody, bodyPollMilliseconds)
+      if (stillArriving(request)) return arm(waitForBody, bodyPollMilliseconds)
       answeredLate.add(request)
       reply.send(new ResponseTimeoutError(seconds))
     }
-    const waitForBody = () => (request.raw.complete ? arm(onDeadline, seconds * 1000) : arm(waitForBody, bodyPollMilliseconds))
+    const waitForBody = () => (stillArriving(request) ? arm(waitForBody, bodyPollMilliseconds) : arm(onDeadline, seconds * 1000))
     arm(onDeadline, seconds * 1000)
     // The client left, or the response (or a stream) ended.
     reply.raw.once('close', () => clearTimeout(timers.get(request)))
