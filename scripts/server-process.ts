@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 
-const serverScript = new URL('../src/server.ts', import.meta.url).pathname
+const sourceServer = new URL('../src/server.ts', import.meta.url).pathname
+const compiledServer = new URL('../dist/server.js', import.meta.url).pathname
+
+/** How to run the server: from the TypeScript sources through tsx, or the build in dist/ with plain node. */
+export type ServerEntry = 'source' | 'compiled'
 
 export type ServerProcess = { baseUrl: string; pid: number; child: ChildProcess; stop: () => Promise<void> }
 
@@ -20,12 +24,19 @@ export async function freePort(): Promise<number> {
 /**
  * The service as its own process (as an operator runs it) on a free port of 127.0.0.1, ready once
  * `/health` answers 200. Used where one process is not enough: several instances, or measuring the
- * server apart from its load. `output: 'pipe'` hands its standard output and error to the caller, who must read them.
+ * server apart from its load. `output: 'pipe'` hands its standard output and error to the caller, who must read them;
+ * `entry: 'compiled'` runs `dist/server.js` (after `npm run build`).
  */
-export async function startServerProcess(environment: Record<string, string>, { output = 'inherit' }: { output?: 'inherit' | 'pipe' } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  environment: Record<string, string>,
+  { output = 'inherit', entry = 'source' }: { output?: 'inherit' | 'pipe'; entry?: ServerEntry } = {},
+): Promise<ServerProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', serverScript], {
-    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...environment, PORT: String(port) },
+  const args = entry === 'compiled' ? [compiledServer] : ['--import', 'tsx', sourceServer]
+  // The compiled server gets no loader: NODE_OPTIONS may carry tsx's hooks from `npm run`.
+  const loader = entry === 'compiled' ? { NODE_OPTIONS: '' } : {}
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...loader, ...environment, PORT: String(port) },
     stdio: ['ignore', output, output],
   })
   const exited = once(child, 'exit')

@@ -6,35 +6,14 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { access, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { access } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import postgres from 'postgres'
 import { freePort } from '../server-process.js'
+import { freshBenchDatabase } from './bench-database.js'
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '5' } } })
 const compiledServer = new URL('../../dist/server.js', import.meta.url).pathname
-
-async function freshDatabase(): Promise<{ environment: Record<string, string>; drop: () => Promise<void> }> {
-  if (!process.env.DATABASE_URL) {
-    const directory = await mkdtemp(join(tmpdir(), 'livechat-start-'))
-    return { environment: { DATA_DIR: join(directory, 'data') }, drop: () => rm(directory, { recursive: true, force: true }) }
-  }
-  const server = new URL(process.env.DATABASE_URL)
-  const name = `livechat_start_${randomBytes(4).toString('hex')}`
-  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  server.pathname = `/${name}`
-  return {
-    environment: { DATABASE_URL: server.href },
-    drop: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end()
-    },
-  }
-}
 
 /** Milliseconds from spawning the server until /health/ready is 200; the server is stopped afterwards. */
 async function timeOneStart(environment: Record<string, string>): Promise<number> {
@@ -66,7 +45,7 @@ await access(compiledServer).catch(() => {
   console.error('dist/ is missing: run `npm run build` first')
   process.exit(2)
 })
-const database = await freshDatabase()
+const database = await freshBenchDatabase()
 try {
   const times: number[] = []
   for (let start = 0; start < Number(values.starts); start++) times.push(await timeOneStart(database.environment))

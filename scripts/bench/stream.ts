@@ -6,16 +6,14 @@
 // session. Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else PGlite in a
 // temporary directory. The load runs in this process, the server in its own (it shares the 2 cores).
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createParser } from 'eventsource-parser'
-import postgres from 'postgres'
 import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { startServerProcess } from '../server-process.js'
+import { freshBenchDatabase } from './bench-database.js'
 
 const { values } = parseArgs({
   options: { streams: { type: 'string', default: '2000' }, rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } },
@@ -28,25 +26,6 @@ const tenantCount = Math.ceil(streamCount / 2)
 const secret = randomBytes(32).toString('hex')
 const sign = createTokenSigner(loadConfig({ JWT_SECRET: secret }), '2h')
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 })
-
-async function openDatabase(): Promise<{ environment: Record<string, string>; drop: () => Promise<void> }> {
-  if (!process.env.DATABASE_URL) {
-    const directory = await mkdtemp(join(tmpdir(), 'livechat-bench-'))
-    return { environment: { DATA_DIR: join(directory, 'data') }, drop: () => rm(directory, { recursive: true, force: true }) }
-  }
-  const server = new URL(process.env.DATABASE_URL)
-  const name = `livechat_bench_${randomBytes(4).toString('hex')}`
-  const admin = postgres(server.href, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  server.pathname = `/${name}`
-  return {
-    environment: { DATABASE_URL: server.href },
-    async drop() {
-      await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end()
-    },
-  }
-}
 
 let baseUrl = ''
 
@@ -107,7 +86,7 @@ function openEventStream(path: string, headers: Record<string, string>): Promise
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
-const database = await openDatabase()
+const database = await freshBenchDatabase()
 const server = await startServerProcess({ ...database.environment, JWT_SECRET: secret, LOG_LEVEL: 'warn', STREAM_MAX_PER_USER: '10' })
 baseUrl = server.baseUrl
 try {

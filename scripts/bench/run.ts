@@ -1,0 +1,218 @@
+// The request path against its floor: each scenario driven by autocannon at fixed concurrency against the
+// service as production runs it, next to the least SQL the scenario needs run by pgbench on the same database.
+//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json]
+// Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. The compiled server (dist/) is used
+// when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
+import { existsSync } from 'node:fs'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import postgres from 'postgres'
+import { loadConfig } from '../../src/config.js'
+import { createTokenSigner } from '../../src/platform/tokens.js'
+import { startServerProcess, type ServerProcess } from '../server-process.js'
+import { freshBenchDatabase } from './bench-database.js'
+import { pageFloor, pgbenchTps, sendFloor } from './floor.js'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    json: { type: 'string', default: 'bench-report.json' },
+  },
+})
+const seconds = Number(values.seconds)
+const connections = Number(values.connections)
+const warmUpSeconds = 3
+const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const deepSessionMessages = 1_000_000
+const shallowSessionMessages = 200
+
+const secret = 'bench-secret-0123456789abcdef0123456789abcdef'
+const sign = createTokenSigner(loadConfig({ JWT_SECRET: secret }), '2h')
+
+type Scenario = {
+  name: string
+  /** A request of the scenario, one call per request: each connection takes them round-robin. */
+  nextRequest: () => { method: 'GET' | 'POST'; path: string; body?: string }
+  headers: Record<string, string>
+  floor: string
+}
+
+type Figures = {
+  scenario: string
+  requestsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  non2xx: number
+  serverCpuMicrosPerRequest: number
+  databaseCpuMicrosPerRequest: number
+  floorTps: number
+  ratio: number
+}
+
+// Linux counts process CPU time in clock ticks of 1/100 s (USER_HZ).
+const ticksPerSecond = 100
+
+/** User plus system CPU seconds of a process, from /proc. */
+async function cpuSeconds(pid: number | string): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  // The command name (field 2) may hold spaces; the fields counted from its closing parenthesis do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return fields.length > 13 ? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond : 0
+}
+
+/** CPU seconds of every PostgreSQL process on this machine: the database's share of a run. */
+async function databaseCpuSeconds(): Promise<number> {
+  let total = 0
+  for (const pid of await readdir('/proc')) {
+    if (!/^[0-9]+$/.test(pid)) continue
+    const name = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')
+    if (name.trim() === 'postgres') total += await cpuSeconds(pid)
+  }
+  return total
+}
+
+async function api(server: ServerProcess, method: string, path: string, headers: Record<string, string>, body?: object) {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { ...headers, ...(body && { 'content-type': 'application/json' }) },
+    body: body && JSON.stringify(body),
+  })
+  const envelope = (await response.json()) as { data: any }
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(envelope)}`)
+  return envelope.data
+}
+
+function drive(server: ServerProcess, scenario: Scenario, duration: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: server.baseUrl,
+    connections,
+    duration,
+    headers: { ...scenario.headers, 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (request) => {
+          const next = scenario.nextRequest()
+          return { ...request, method: next.method, path: next.path, body: next.body }
+        },
+      },
+    ],
+  })
+}
+
+async function measure(server: ServerProcess, databaseUrl: string, scenario: Scenario): Promise<Figures> {
+  await drive(server, scenario, warmUpSeconds)
+  const [serverBefore, databaseBefore] = [await cpuSeconds(server.pid), await databaseCpuSeconds()]
+  const result = await drive(server, scenario, seconds)
+  const [serverAfter, databaseAfter] = [await cpuSeconds(server.pid), await databaseCpuSeconds()]
+  const requests = result.requests.total
+  const floorTps = await pgbenchTps(databaseUrl, scenario.floor, connections, seconds)
+  const requestsPerSecond = requests / seconds
+  return {
+    scenario: scenario.name,
+    requestsPerSecond,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    serverCpuMicrosPerRequest: ((serverAfter - serverBefore) * 1e6) / requests,
+    databaseCpuMicrosPerRequest: ((databaseAfter - databaseBefore) * 1e6) / requests,
+    floorTps,
+    ratio: requestsPerSecond / floorTps,
+  }
+}
+
+const roundRobin = <Item>(items: Item[]) => {
+  let next = 0
+  return () => items[next++ % items.length]
+}
+
+/** A tenant with `count` agents, each ONLINE with one OPEN session; the agents' headers and session ids. */
+async function seedSessions(server: ServerProcess, count: number) {
+  const admin = { authorization: `Bearer ${sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
+  const tenant = await api(server, 'POST', '/admin/tenants', admin, { name: 'Bench' })
+  const agentHeaders = (agentId: number) => ({
+    authorization: `Bearer ${sign({ sub: agentId, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })}`,
+    'x-tenant-id': String(tenant.id),
+  })
+  const sessionIds: string[] = []
+  for (let agentId = 1; agentId <= count; agentId++) {
+    await api(server, 'PUT', '/livechat/agents/me/presence', agentHeaders(agentId), { status: 'ONLINE' })
+    sessionIds.push((await api(server, 'POST', '/livechat/sessions', agentHeaders(agentId), {})).id)
+  }
+  return { tenantId: tenant.id as number, agentHeaders, sessionIds }
+}
+
+/** `count` messages in a session, written in SQL (as many as a busy session gathers in years); their ids by position. */
+async function seedMessages(sql: postgres.Sql, tenantId: number, sessionId: string, count: number): Promise<string[]> {
+  await sql`insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
+    select ${tenantId}, gen_random_uuid(), ${sessionId}, seq, 1, 'message ' || seq, now() + seq * interval '1 microsecond'
+    from generate_series(1, ${count}) as seq`
+  await sql`update chat_sessions set last_message_seq = ${count} where tenant_id = ${tenantId} and id = ${sessionId}`
+  await sql`analyze chat_messages`
+  // Cursors spread over the whole session, so pages come from everywhere in it.
+  const rows = await sql<{ id: string }[]>`select id from chat_messages
+    where tenant_id = ${tenantId} and session_id = ${sessionId} and seq % ${Math.max(1, Math.floor(count / 100))} = 0 and seq <= ${count - 50}`
+  return rows.map((row) => row.id)
+}
+
+const database = await freshBenchDatabase(serverUrl)
+const databaseUrl = database.environment.DATABASE_URL
+const entry = existsSync(new URL('../../dist/server.js', import.meta.url)) ? 'compiled' : 'source'
+const server = await startServerProcess(
+  { ...database.environment, JWT_SECRET: secret, RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0' },
+  { entry },
+)
+const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
+try {
+  const { tenantId, agentHeaders, sessionIds } = await seedSessions(server, 34)
+  const [shallowSession, deepSession, ...sendSessions] = sessionIds
+  const shallowCursors = await seedMessages(sql, tenantId, shallowSession, shallowSessionMessages)
+  const deepCursors = await seedMessages(sql, tenantId, deepSession, deepSessionMessages)
+  const message = JSON.stringify({ message: 'Halo, ada yang bisa dibantu?' })
+  const pageOf = (sessionId: string, cursors: string[]): Scenario['nextRequest'] => {
+    const cursor = roundRobin(cursors)
+    return () => ({ method: 'GET', path: `/livechat/sessions/${sessionId}/messages?limit=50&cursor=${cursor()}` })
+  }
+  const sendTo = (sessions: string[]): Scenario['nextRequest'] => {
+    const session = roundRobin(sessions)
+    return () => ({ method: 'POST', path: `/livechat/sessions/${session()}/messages`, body: message })
+  }
+  // Every agent may write into every session of the tenant; agent 1 speaks for the load.
+  const headers = agentHeaders(1)
+  const scenarios: Scenario[] = [
+    { name: `send, over ${sendSessions.length} sessions`, nextRequest: sendTo(sendSessions), headers, floor: sendFloor(tenantId, sendSessions) },
+    { name: 'send, into one session', nextRequest: sendTo(sendSessions.slice(0, 1)), headers, floor: sendFloor(tenantId, sendSessions.slice(0, 1)) },
+    {
+      name: `page of 50, session of ${shallowSessionMessages}`,
+      nextRequest: pageOf(shallowSession, shallowCursors),
+      headers,
+      floor: pageFloor(tenantId, shallowSession, shallowSessionMessages),
+    },
+    {
+      name: `page of 50, session of ${deepSessionMessages.toLocaleString('en')}`,
+      nextRequest: pageOf(deepSession, deepCursors),
+      headers,
+      floor: pageFloor(tenantId, deepSession, deepSessionMessages),
+    },
+  ]
+  const figures: Figures[] = []
+  for (const scenario of scenarios) {
+    figures.push(await measure(server, databaseUrl, scenario))
+    console.error(`measured: ${scenario.name}`)
+  }
+  console.log(`\n${entry} server, ${connections} connections, ${seconds} s per scenario after ${warmUpSeconds} s of warm-up\n`)
+  console.log('| scenario | req/s | p50 / p99 ms | non-2xx | server CPU µs/req | database CPU µs/req | floor tps | service / floor |')
+  console.log('|---|---|---|---|---|---|---|---|')
+  for (const f of figures) {
+    console.log(
+      `| ${f.scenario} | ${f.requestsPerSecond.toFixed(0)} | ${f.p50Ms} / ${f.p99Ms} | ${f.non2xx} | ${f.serverCpuMicrosPerRequest.toFixed(0)} | ${f.databaseCpuMicrosPerRequest.toFixed(0)} | ${f.floorTps.toFixed(0)} | ${f.ratio.toFixed(2)} |`,
+    )
+  }
+  await writeFile(values.json, JSON.stringify({ entry, connections, seconds, figures }, null, 2) + '\n')
+  console.log(`\nJSON report: ${values.json}`)
+} finally {
+  await sql.end()
+  await server.stop()
+  await database.drop()
+}
