@@ -25,14 +25,14 @@ export async function freePort(): Promise<number> {
  * The service as its own process (as an operator runs it) on a free port of 127.0.0.1, ready once
  * `/health` answers 200. Used where one process is not enough: several instances, or measuring the
  * server apart from its load. `output: 'pipe'` hands its standard output and error to the caller, who must read them;
- * `entry: 'compiled'` runs `dist/server.js` (after `npm run build`).
+ * `entry: 'compiled'` runs `dist/server.js` (after `npm run build`); `nodeArguments` go to node (`--cpu-prof`).
  */
 export async function startServerProcess(
   environment: Record<string, string>,
-  { output = 'inherit', entry = 'source' }: { output?: 'inherit' | 'pipe'; entry?: ServerEntry } = {},
+  { output = 'inherit', entry = 'source', nodeArguments = [] }: { output?: 'inherit' | 'pipe'; entry?: ServerEntry; nodeArguments?: string[] } = {},
 ): Promise<ServerProcess> {
   const port = await freePort()
-  const args = entry === 'compiled' ? [compiledServer] : ['--import', 'tsx', sourceServer]
+  const args = [...nodeArguments, ...(entry === 'compiled' ? [compiledServer] : ['--import', 'tsx', sourceServer])]
   // The compiled server gets no loader: NODE_OPTIONS may carry tsx's hooks from `npm run`.
   const loader = entry === 'compiled' ? { NODE_OPTIONS: '' } : {}
   const child = spawn(process.execPath, args, {

@@ -1,10 +1,13 @@
 // The request path against its floor: each scenario driven by autocannon at fixed concurrency against the
 // service as production runs it, next to the least SQL the scenario needs run by pgbench on the same database.
-//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json]
+//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile]
+// --profile writes a CPU profile of the server over the whole run (node --cpu-prof) and prints its top functions.
 // Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. The compiled server (dist/) is used
 // when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
 import { existsSync } from 'node:fs'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import postgres from 'postgres'
@@ -12,6 +15,7 @@ import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { startServerProcess, type ServerProcess } from '../server-process.js'
 import { freshBenchDatabase } from './bench-database.js'
+import { hotspots } from './cpu-profile.js'
 import { pageFloor, pgbenchTps, sendFloor } from './floor.js'
 
 const { values } = parseArgs({
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     json: { type: 'string', default: 'bench-report.json' },
+    profile: { type: 'boolean', default: false },
   },
 })
 const seconds = Number(values.seconds)
@@ -159,9 +164,10 @@ async function seedMessages(sql: postgres.Sql, tenantId: number, sessionId: stri
 const database = await freshBenchDatabase(serverUrl)
 const databaseUrl = database.environment.DATABASE_URL
 const entry = existsSync(new URL('../../dist/server.js', import.meta.url)) ? 'compiled' : 'source'
+const profileDirectory = values.profile ? await mkdtemp(join(tmpdir(), 'livechat-profile-')) : undefined
 const server = await startServerProcess(
   { ...database.environment, JWT_SECRET: secret, RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0' },
-  { entry },
+  { entry, nodeArguments: profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [] },
 )
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
 try {
@@ -213,6 +219,16 @@ try {
   console.log(`\nJSON report: ${values.json}`)
 } finally {
   await sql.end()
+  // The profile is written as the server exits.
   await server.stop()
   await database.drop()
+}
+if (profileDirectory) {
+  const [file] = (await readdir(profileDirectory)).filter((name) => name.endsWith('.cpuprofile'))
+  console.log(`\nCPU profile of the server: ${join(profileDirectory, file)}\n`)
+  console.log('| self time | function | where |')
+  console.log('|---|---|---|')
+  for (const spot of await hotspots(join(profileDirectory, file))) {
+    console.log(`| ${(spot.selfShare * 100).toFixed(1)} % | ${spot.function} | ${spot.location} |`)
+  }
 }
