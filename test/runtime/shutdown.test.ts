@@ -223,14 +223,19 @@ t.test('shutdown drains: a request in flight is answered and stored, streams end
   )
 })
 
-t.test('draining that hangs past SHUTDOWN_TIMEOUT_SECONDS exits non-zero', async (t) => {
-  const started = await npmStart(t, { ...(await freshDatabase(t)), SHUTDOWN_TIMEOUT_SECONDS: '1' })
+/** `npm start`, a request whose headers came and whose body never will, then SIGTERM to npm. */
+async function signalledWhileARequestHangs(t: Test, shutdownTimeoutSeconds: string): Promise<Started> {
+  const started = await npmStart(t, { ...(await freshDatabase(t)), SHUTDOWN_TIMEOUT_SECONDS: shutdownTimeoutSeconds })
   const admin = sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
-  // Headers sent, the body never: the request can never finish.
   const hanging = await RawConnection.open(started.port)
   hanging.send(postHead('/admin/tenants', admin, 1, 100))
   await sleep(1000)
   process.kill(started.npm.pid!, 'SIGTERM')
+  return started
+}
+
+t.test('draining that hangs past SHUTDOWN_TIMEOUT_SECONDS exits non-zero', async (t) => {
+  const started = await signalledWhileARequestHangs(t, '1')
   const exit = await started.exit(15_000)
   t.ok(exit, 'npm start exits')
   t.equal(exit?.code, 1, 'with code 1')
@@ -239,12 +244,7 @@ t.test('draining that hangs past SHUTDOWN_TIMEOUT_SECONDS exits non-zero', async
 })
 
 t.test('a second signal while draining exits 1 at once', async (t) => {
-  const started = await npmStart(t, { ...(await freshDatabase(t)), SHUTDOWN_TIMEOUT_SECONDS: '60' })
-  const admin = sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
-  const hanging = await RawConnection.open(started.port)
-  hanging.send(postHead('/admin/tenants', admin, 1, 100))
-  await sleep(1000)
-  process.kill(started.npm.pid!, 'SIGTERM')
+  const started = await signalledWhileARequestHangs(t, '60')
   for (const from = Date.now(); !(await refusesConnections(started.port)); await sleep(20)) {
     if (Date.now() - from > 10_000) throw new Error('the server still takes connections 10 s after SIGTERM')
   }
