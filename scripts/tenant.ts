@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value'
 import { CreateTenantRequest, TenantId, UpdateTenantRequest } from '../generated/routes.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { createTenantService } from '../src/modules/tenants/tenant-service.js'
+import { createEventBus } from '../src/modules/streams/event-bus.js'
 import { openDatabase } from '../src/platform/database.js'
 import { DomainError } from '../src/platform/domain-errors.js'
 
@@ -52,8 +53,10 @@ function parseCommand(argv: string[]) {
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv)
   const database = await openDatabase(loadConfig(process.env))
+  // Running servers on the same PostgreSQL hear of a (de)activation at once: their tenant checks and streams follow it.
+  const bus = createEventBus(database.notifications, 'shared', (error) => console.error(`running servers were not told: ${(error as Error).message}`))
   try {
-    const tenants = createTenantService(database.db)
+    const tenants = createTenantService(database.db, { activeChanged: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }) })
     if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed.values), null, 2))
     if (parsed.command === 'update') console.log(JSON.stringify(await tenants.update(parsed.id, parsed.changes), null, 2))
     if (parsed.command === 'list') {
@@ -68,6 +71,7 @@ async function run(argv: string[]): Promise<number> {
     }
     return 0
   } finally {
+    await bus.close()
     await database.close()
   }
 }

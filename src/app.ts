@@ -87,13 +87,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Services get the ambient database: an idempotent POST runs their queries in its own transaction.
   const requestTransactions = createRequestTransactions(database.db, (error) => app.log.error({ err: error }, 'a side effect after a commit failed'))
-  const { db, afterCommit } = requestTransactions
-  const tenants = createTenantService(db, (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })))
+  const { db, afterCommit, inRequestTransaction } = requestTransactions
+  const tenants = createTenantService(db, {
+    activeChanged: (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })),
+    activeCacheSeconds: config.TENANT_CACHE_SECONDS,
+  })
+  // Every instance's tenant check follows a (de)activation made anywhere: the bus delivers it here too.
+  bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forgetActive(signal.tenantId))
+  bus.onReconnect(() => tenants.forgetActive())
   const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
   const events = createEventLog(db, bus, afterCommit)
   const notifications = createNotificationService({ db, events })
   const tickets = createTicketService({ db, notifications, events })
-  const livechat = createLivechatService({ db, presence, tickets, notifications, events })
+  const livechat = createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction })
   const conversation = createConversationService({ db, events })
   const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
   const streaming = createStreaming({ db, bus, sessionTenant: livechat.sessionTenant, holdPresence: presenceKeeper.hold, config, log: app.log })

@@ -41,6 +41,11 @@ const ConfigSchema = Type.Object({
   DB_CONNECT_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 5 }),
   /** PostgreSQL's statement_timeout for the service's queries. */
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 3600000, default: 4000 }),
+  /**
+   * Whether each statement is prepared once per connection and reused (PostgreSQL then parses and plans it
+   * once). Turn it off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  DB_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
   /** Seconds a SIGTERM or SIGINT may take to drain before the process gives up and exits non-zero. */
   SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ minimum: 0.1, maximum: 600, default: 10 }),
   /** Requests one user may make in one tenant per RATE_LIMIT_WINDOW_SECONDS; 0 turns the limit off. */
@@ -53,6 +58,8 @@ const ConfigSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** Prefix of every Redis key this service writes, so deployments (or tests) sharing one Redis keep their counts apart. */
   REDIS_KEY_PREFIX: Type.String({ minLength: 1, maxLength: 200, default: 'livechat:' }),
+  /** Seconds a tenant found active is believed so without asking the database; changes made through the API or the CLI apply at once. */
+  TENANT_CACHE_SECONDS: Type.Number({ minimum: 0, maximum: 3600, default: 5 }),
   /** Hours an Idempotency-Key and its first response are kept. */
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 8760, default: 24 }),
   /** Longest lifetime a token may have (exp after now, or after iat); longer-lived tokens are refused. */

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import type { Config } from '../config.js'
 import { gateClient, type PoolUsage } from './connection-gate.js'
+import { preparingClient } from './prepared-statements.js'
 import { projectRoot } from './project-root.js'
 
 /** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
@@ -32,7 +33,7 @@ const migrationsFolder = join(projectRoot, 'drizzle')
 
 export type DatabaseSettings = Pick<
   Config,
-  'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_MAX' | 'DB_ACQUIRE_TIMEOUT_MS' | 'DB_CONNECT_TIMEOUT_SECONDS' | 'DB_STATEMENT_TIMEOUT_MS'
+  'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_MAX' | 'DB_ACQUIRE_TIMEOUT_MS' | 'DB_CONNECT_TIMEOUT_SECONDS' | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_PREPARED_STATEMENTS'
 >
 
 /**
@@ -53,7 +54,8 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
       connection: { application_name: applicationName, statement_timeout: settings.DB_STATEMENT_TIMEOUT_MS },
     })
     // Every query goes through the gate, NOTIFY included, so none waits for a connection unbounded.
-    const { client, usage } = gateClient(pool, settings.DB_POOL_MAX, settings.DB_ACQUIRE_TIMEOUT_MS)
+    const statements = settings.DB_PREPARED_STATEMENTS ? preparingClient(pool) : pool
+    const { client, usage } = gateClient(statements, settings.DB_POOL_MAX, settings.DB_ACQUIRE_TIMEOUT_MS)
     const notifications: DatabaseNotifications = {
       // LISTEN holds a connection of its own, outside the pool, which postgres.js reopens after an outage.
       listen: (channel, onPayload, onListen) => pool.listen(channel, onPayload, onListen),
@@ -123,3 +125,13 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
 export function rowsOf<Row>(result: unknown): Row[] {
   return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows
 }
+
+/** A timestamptz as both drivers return it from `db.execute` (PostgreSQL's text form), in the API's ISO form. */
+export const isoTimestamp = (value: string): string => new Date(value).toISOString()
+
+/**
+ * Rows for `json_to_recordset`: one parameter however many there are, so a statement's text, and its prepared
+ * statement, is the same for every batch size. Text reaching it has been validated as well-formed Unicode:
+ * PostgreSQL refuses the JSON escape of a lone surrogate.
+ */
+export const jsonRecords = (records: object[]): SQL => sql`${JSON.stringify(records)}::json`

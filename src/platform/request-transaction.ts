@@ -38,6 +38,9 @@ export function createRequestTransactions(database: Database, onCallbackError: (
   return {
     db,
 
+    /** Whether the current request runs in a transaction of its own, which every query of it must join. */
+    inRequestTransaction: (): boolean => current() !== undefined,
+
     /** Runs `callback` once what was written so far is committed: at once outside a request transaction. */
     afterCommit(callback: () => void): void {
       const ambient = current()

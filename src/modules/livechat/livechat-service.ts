@@ -1,16 +1,19 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { Database } from '../../platform/database.js'
+import { databaseUnavailableCode } from '../../platform/database-errors.js'
+import { createGroupCommit, type Outcome } from '../../platform/group-commit.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
 import type { Actor } from '../../platform/actor.js'
 import type { EventLog, EventTransaction } from '../streams/event-log.js'
-import { messageCreated, sessionChanged } from '../streams/event-drafts.js'
+import { sessionChanged } from '../streams/event-drafts.js'
 import type { TicketService } from '../tickets/ticket-service.js'
-import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from './livechat-errors.js'
+import { ActiveSessionExistsError, AgentOfflineError, SessionStartRaceError } from './livechat-errors.js'
 import { messageRepository, type ChatMessage } from './message-repository.js'
-import { sessionRepository, type ChatSession, type SessionFilter, type SessionRecord } from './session-repository.js'
+import { createMessageWriter, type MessageToSend, type SentMessage } from './message-writer.js'
+import { sessionRepository, type ChatSession, type SessionFilter } from './session-repository.js'
 
 export type LivechatService = ReturnType<typeof createLivechatService>
 
@@ -18,45 +21,38 @@ type Dependencies = {
   db: Database
   presence: Pick<PresenceService, 'effective'>
   tickets: Pick<TicketService, 'openForOfflineAgent'>
-  notifications: Pick<NotificationService, 'chatMessageWritten'>
+  notifications: Pick<NotificationService, 'chatMessagesWritten'>
   events: Pick<EventLog, 'transaction' | 'emit'>
+  /** Whether the request runs in a transaction of its own (an idempotent POST), which its message must join. */
+  inRequestTransaction: () => boolean
 }
 
 type StartSessionRequest = { agentId: number; subject?: string; message?: string }
 
-export function createLivechatService({ db, presence, tickets, notifications, events }: Dependencies) {
-  async function existingSession(executor: Database, tenantId: number, sessionId: string): Promise<SessionRecord> {
-    const session = await sessionRepository.findById(executor, tenantId, sessionId)
-    if (!session) throw new NotFoundError('Session')
-    return session
-  }
+// Sends that arrive together share one transaction up to this many; more wait for the next.
+const maxMessagesPerCommit = 256
+
+const unwrapped = <Result>(outcome: Outcome<Result>): Result => {
+  if (!outcome.ok) throw outcome.error
+  return outcome.value
+}
+
+export function createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction }: Dependencies) {
+  const writeMessages = createMessageWriter({ notifications, events })
+  const writeOne = async (tx: EventTransaction, tenantId: number, send: MessageToSend): Promise<SentMessage> =>
+    unwrapped((await writeMessages(tx, tenantId, [send]))[0])
+  // Concurrent sends of a tenant would queue for its event head's lock, one commit each; they commit together instead.
+  const groupCommit = createGroupCommit<MessageToSend & { tenantId: number }, SentMessage>({
+    keyOf: (send) => send.tenantId,
+    maxBatchSize: maxMessagesPerCommit,
+    write: (sends) => events.transaction((tx) => writeMessages(tx, sends[0].tenantId, sends)),
+    failsEveryItem: (error) => databaseUnavailableCode(error) !== undefined,
+  })
 
   async function sessionForReader(tenantId: number, sessionId: string, readerId: number): Promise<ChatSession> {
     const session = await sessionRepository.findForReader(db, tenantId, sessionId, readerId)
     if (!session) throw new NotFoundError('Session')
     return session
-  }
-
-  /** Within the caller's transaction: the message, and when an agent wrote it, its notification. */
-  async function addMessage(executor: EventTransaction, tenantId: number, sessionId: string, sender: Actor, text: string) {
-    const claimed = await sessionRepository.claimNextMessageSeq(executor, tenantId, sessionId)
-    if (!claimed) {
-      await existingSession(executor, tenantId, sessionId)
-      throw new SessionClosedError()
-    }
-    const message = await messageRepository.insert(executor, {
-      tenantId,
-      id: uuidv7(),
-      sessionId,
-      seq: claimed.seq,
-      senderId: sender.userId,
-      message: text,
-    })
-    events.emit(executor, messageCreated(tenantId, claimed.session.agent_id, message))
-    if (sender.asAgent) {
-      await notifications.chatMessageWritten(executor, { tenantId, sessionId, messageId: message.id, authorId: sender.userId, text })
-    }
-    return { message, session: claimed.session }
   }
 
   return {
@@ -80,7 +76,7 @@ export function createLivechatService({ db, presence, tickets, notifications, ev
         }
         events.emit(tx, sessionChanged(session))
         if (request.message === undefined) return { session }
-        return { session: (await addMessage(tx, tenantId, session.id, requester, request.message)).session }
+        return { session: (await writeOne(tx, tenantId, { sessionId: session.id, sender: requester, text: request.message })).session }
       })
       // Thrown after the commit, so the ticket stays.
       if (outcome.offlineTicket) throw new AgentOfflineError(agentId, outcome.offlineTicket.id)
@@ -109,15 +105,20 @@ export function createLivechatService({ db, presence, tickets, notifications, ev
     /** For streams that follow one session: which of these tenants has it. */
     sessionTenant: (tenantIds: number[], sessionId: string): Promise<number | undefined> => sessionRepository.tenantOf(db, tenantIds, sessionId),
 
-    sendMessage: (tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> =>
-      events.transaction(async (tx) => (await addMessage(tx, tenantId, sessionId, sender, text)).message),
+    /** Answers once the message is committed; alone, or with those sent at the same time. */
+    async sendMessage(tenantId: number, sessionId: string, sender: Actor, text: string): Promise<ChatMessage> {
+      const send = { sessionId, sender, text }
+      const sent = inRequestTransaction()
+        ? await events.transaction((tx) => writeOne(tx, tenantId, send))
+        : await groupCommit.submit({ tenantId, ...send })
+      return sent.message
+    },
 
     async listMessages(tenantId: number, sessionId: string, page: PageRequest) {
-      await existingSession(db, tenantId, sessionId)
-      const cursorSeq = page.cursor === undefined ? undefined : await messageRepository.seqOf(db, tenantId, sessionId, page.cursor)
-      if (page.cursor !== undefined && cursorSeq === undefined) throw new InvalidCursorError()
-      const rows = await messageRepository.page(db, tenantId, sessionId, { ...page, cursor: cursorSeq })
-      return toPage(rows, page, (message) => message.id)
+      const { sessionFound, cursorFound, messages } = await messageRepository.page(db, tenantId, sessionId, page)
+      if (!sessionFound) throw new NotFoundError('Session')
+      if (!cursorFound) throw new InvalidCursorError()
+      return toPage(messages, page, (message) => message.id)
     },
   }
 }

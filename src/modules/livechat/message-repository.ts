@@ -1,28 +1,35 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
-import { sequenceWindow } from '../../platform/keyset.js'
+import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import type { PageRequest } from '../../platform/pagination.js'
-import { chatMessages } from './livechat-tables.js'
+import { chatMessages, chatSessions } from './livechat-tables.js'
 
 export type ChatMessage = components['schemas']['ChatMessage']
-export type NewMessage = { tenantId: number; id: string; sessionId: string; seq: number; senderId: number; message: string }
+/** A page with what decides whether it may be served: the session exists, and so does the cursor's message in it. */
+export type SessionPage = { sessionFound: boolean; cursorFound: boolean; messages: ChatMessage[] }
 
-const toMessage = (row: Pick<typeof chatMessages.$inferSelect, 'id' | 'sessionId' | 'senderId' | 'message' | 'createdAt'>): ChatMessage => ({
-  id: row.id,
-  session_id: row.sessionId,
-  sender_id: row.senderId,
-  message: row.message,
-  created_at: row.createdAt.toISOString(),
-})
+type PageRow = { session_found: boolean; cursor_found: boolean; id: string | null; sender_id: number; message: string; created_at: string }
+
+export type NewMessage = { id: string; sessionId: string; seq: number; senderId: number; message: string }
+
 
 const inSession = (tenantId: number, sessionId: string) =>
   and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId))
 
 export const messageRepository = {
-  async insert(db: Database, values: NewMessage): Promise<ChatMessage> {
-    const [row] = await db.insert(chatMessages).values(values).returning()
-    return toMessage(row)
+  /** Stores a tenant's messages in one statement, whatever their number; returns them in the order given. */
+  async insertMany(db: Database, tenantId: number, messages: NewMessage[]): Promise<ChatMessage[]> {
+    const records = messages.map((m) => ({ id: m.id, session_id: m.sessionId, seq: m.seq, sender_id: m.senderId, message: m.message }))
+    const result = await db.execute(sql`
+      insert into ${chatMessages} (tenant_id, id, session_id, seq, sender_id, message)
+      select ${tenantId}, m.id, m.session_id, m.seq, m.sender_id, m.message
+      from json_to_recordset(${jsonRecords(records)}) as m (id uuid, session_id uuid, seq int, sender_id int, message text)
+      returning id, message, created_at`)
+    const stored = new Map(rowsOf<{ id: string; message: string; created_at: string }>(result).map((row) => [row.id, row]))
+    return messages.map((m) => {
+      const row = stored.get(m.id)!
+      return { id: m.id, session_id: m.sessionId, sender_id: m.senderId, message: row.message, created_at: isoTimestamp(row.created_at) }
+    })
   },
 
   /** The position of a message in its session, or `undefined` when it is not a message of that session. */
@@ -34,15 +41,34 @@ export const messageRepository = {
     return row?.seq
   },
 
-  /** `limit + 1` messages in reading direction by position, served by the (tenant, session, seq) index. */
-  async page(db: Database, tenantId: number, sessionId: string, page: PageRequest<number>): Promise<ChatMessage[]> {
-    const window = sequenceWindow(chatMessages.seq, page)
-    const rows = await db
-      .select()
-      .from(chatMessages)
-      .where(and(inSession(tenantId, sessionId), window.beyondCursor))
-      .orderBy(...window.order)
-      .limit(window.limit)
-    return rows.map(toMessage)
+  /**
+   * `limit + 1` messages in reading direction by position, with the session's and the cursor's existence, in
+   * one statement: a range scan of the (tenant, session, seq) index from the cursor's position. It always
+   * returns one row at least; `id` is null on it when the page is empty.
+   */
+  async page(db: Database, tenantId: number, sessionId: string, page: PageRequest): Promise<SessionPage> {
+    const forward = page.direction === 'next'
+    const cursor =
+      page.cursor === undefined
+        ? sql`(select null::int as seq) c on true`
+        : sql`${chatMessages} c on c.tenant_id = ${tenantId} and c.session_id = ${sessionId} and c.id = ${page.cursor}`
+    const beyondCursor = page.cursor === undefined ? sql`` : forward ? sql`and m.seq > c.seq` : sql`and m.seq < c.seq`
+    const order = forward ? sql`asc` : sql`desc`
+    const result = await db.execute(sql`
+      select s.id is not null as session_found, c.seq is not null as cursor_found, m.id, m.sender_id, m.message, m.created_at
+      from (select 1) one
+      left join ${chatSessions} s on s.tenant_id = ${tenantId} and s.id = ${sessionId}
+      left join ${cursor}
+      left join lateral (
+        select m.id, m.seq, m.sender_id, m.message, m.created_at from ${chatMessages} m
+        where m.tenant_id = ${tenantId} and m.session_id = s.id ${beyondCursor}
+        order by m.seq ${order} limit ${page.limit + 1}
+      ) m on true
+      order by m.seq ${order}`)
+    const rows = rowsOf<PageRow>(result)
+    const messages = rows.flatMap((row) =>
+      row.id === null ? [] : [{ id: row.id, session_id: sessionId, sender_id: row.sender_id, message: row.message, created_at: isoTimestamp(row.created_at) }],
+    )
+    return { sessionFound: rows[0].session_found, cursorFound: page.cursor === undefined || rows[0].cursor_found, messages }
   },
 }

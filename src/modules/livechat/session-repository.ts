@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
+import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
@@ -18,6 +18,9 @@ const toSession = (row: typeof chatSessions.$inferSelect): SessionRecord => ({
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 })
+
+export type ClaimedSeqs = { lastSeq: number; session: SessionRecord }
+type ClaimedRow = { id: string; agent_id: number; status: SessionRecord['status']; created_at: string; updated_at: string; last_message_seq: number }
 
 const inTenant = (tenantId: number, id: string) => and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.id, id))
 
@@ -88,18 +91,40 @@ export const sessionRepository = {
   },
 
   /**
-   * Numbers the next message of an OPEN session and holds the session's row lock until the caller's
-   * transaction ends, so messages commit in the order they are numbered. Returns the session as it is
-   * after that, or `undefined` when it is missing or closed (closing takes the same lock, so no message
-   * slips in after a close).
+   * Numbers the next `count` messages of each OPEN session and holds the sessions' row locks until the
+   * caller's transaction ends, so messages commit in the order they are numbered; closing takes the same
+   * lock, so no message slips in after a close. The locks are taken in id order: concurrent batches cannot
+   * deadlock. Returns each claimed session's last number and the session as it is after that; missing and
+   * closed sessions are left out.
    */
-  async claimNextMessageSeq(db: Database, tenantId: number, id: string): Promise<{ seq: number; session: SessionRecord } | undefined> {
-    const [row] = await db
-      .update(chatSessions)
-      .set({ lastMessageSeq: sql`${chatSessions.lastMessageSeq} + 1`, updatedAt: sql`clock_timestamp()` })
-      .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
-      .returning()
-    return row && { seq: row.lastMessageSeq, session: toSession(row) }
+  async claimMessageSeqs(db: Database, tenantId: number, counts: Map<string, number>): Promise<Map<string, ClaimedSeqs>> {
+    const wanted = jsonRecords([...counts].map(([id, count]) => ({ id, count })))
+    const result = await db.execute(sql`
+      with wanted as (select * from json_to_recordset(${wanted}) as w (id uuid, count int)),
+      locked as materialized (
+        select s.id from ${chatSessions} s join wanted w on w.id = s.id
+        where s.tenant_id = ${tenantId} and s.status = 'OPEN' order by s.id for update of s
+      )
+      update ${chatSessions} s set last_message_seq = s.last_message_seq + w.count, updated_at = clock_timestamp()
+      from wanted w
+      where s.tenant_id = ${tenantId} and s.id = w.id and s.id in (select id from locked)
+      returning s.id, s.agent_id, s.status, s.created_at, s.updated_at, s.last_message_seq`)
+    return new Map(
+      rowsOf<ClaimedRow>(result).map((row) => [
+        row.id,
+        {
+          lastSeq: row.last_message_seq,
+          session: {
+            id: row.id,
+            tenant_id: tenantId,
+            agent_id: row.agent_id,
+            status: row.status,
+            created_at: isoTimestamp(row.created_at),
+            updated_at: isoTimestamp(row.updated_at),
+          },
+        },
+      ]),
+    )
   },
 
   /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */

@@ -1,12 +1,12 @@
 import { and, count, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
+import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { notificationReadMarks, notificationReads, notifications } from './notification-tables.js'
 
 export type Notification = components['schemas']['Notification']
-type NewNotification = Omit<typeof notifications.$inferInsert, 'createdAt'>
+type NewNotification = Omit<typeof notifications.$inferInsert, 'createdAt' | 'tenantId'>
 
 type Reader = { tenantId: number; userId: number }
 /** A timestamp as PostgreSQL prints it: a JS Date would drop its microseconds, and with them the newest row. */
@@ -76,9 +76,30 @@ const withReadState = (db: Database, reader: Reader) =>
     .leftJoin(notificationReadMarks, markOf(reader))
 
 export const notificationRepository = {
-  async insert(db: Database, values: NewNotification): Promise<Notification> {
-    const [row] = await db.insert(notifications).values(values).returning()
-    return toNotification(row, null)
+  /** Stores a tenant's new notifications in one statement, whatever their number; returns them in the order given. */
+  async insertMany(db: Database, tenantId: number, values: NewNotification[]): Promise<Notification[]> {
+    const records = values.map((n) => ({
+      id: n.id,
+      type: n.type,
+      recipient_id: n.recipientId ?? null,
+      author_id: n.authorId,
+      text: n.text,
+      session_id: n.sessionId ?? null,
+      message_id: n.messageId ?? null,
+      ticket_id: n.ticketId ?? null,
+      reply_id: n.replyId ?? null,
+    }))
+    const result = await db.execute(sql`
+      insert into ${notifications} (tenant_id, id, type, recipient_id, author_id, text, session_id, message_id, ticket_id, reply_id)
+      select ${tenantId}, n.id, n.type, n.recipient_id, n.author_id, n.text, n.session_id, n.message_id, n.ticket_id, n.reply_id
+      from json_to_recordset(${jsonRecords(records)})
+        as n (id uuid, type text, recipient_id int, author_id int, text text, session_id uuid, message_id uuid, ticket_id uuid, reply_id uuid)
+      returning id, text, created_at`)
+    const stored = new Map(rowsOf<{ id: string; text: string; created_at: string }>(result).map((row) => [row.id, row]))
+    return records.map(({ author_id: _author, ...record }) => {
+      const row = stored.get(record.id)!
+      return { ...record, text: row.text, created_at: isoTimestamp(row.created_at), read_at: null }
+    })
   },
 
   async findVisible(db: Database, reader: Reader, id: string): Promise<Notification | undefined> {

@@ -17,7 +17,8 @@ function excerpt(authorId: number, text: string): string {
   return `Agent ${authorId}: ${cut}`
 }
 
-type ChatMessageWritten = { tenantId: number; sessionId: string; messageId: string; authorId: number; text: string }
+type ChatMessageWritten = { sessionId: string; messageId: string; authorId: number; text: string }
+type NewNotification = Parameters<typeof notificationRepository.insertMany>[2][number]
 type TicketReplyWritten = {
   tenantId: number
   ticketId: string
@@ -31,38 +32,42 @@ type TicketReplyWritten = {
 type Dependencies = { db: Database; events: Pick<EventLog, 'emit'> }
 
 export function createNotificationService({ db, events }: Dependencies) {
-  /** Stored and streamed to whoever sees it, within the caller's transaction (one of EventLog's). */
-  async function notify(executor: EventTransaction, values: Parameters<typeof notificationRepository.insert>[1]): Promise<void> {
-    const notification = await notificationRepository.insert(executor, values)
-    events.emit(executor, notificationCreated(values.tenantId, notification, values.authorId))
+  /** Stored and streamed to whoever sees them, within the caller's transaction (one of EventLog's). */
+  async function notify(executor: EventTransaction, tenantId: number, values: NewNotification[]): Promise<void> {
+    const stored = await notificationRepository.insertMany(executor, tenantId, values)
+    stored.forEach((notification, index) => events.emit(executor, notificationCreated(tenantId, notification, values[index].authorId)))
   }
 
   return {
-    /** Takes the transaction that writes the message, so neither exists without the other. */
-    chatMessageWritten: (executor: EventTransaction, written: ChatMessageWritten): Promise<void> =>
-      notify(executor, {
-        tenantId: written.tenantId,
-        id: uuidv7(),
-        type: 'CHAT_MESSAGE',
-        recipientId: null,
-        authorId: written.authorId,
-        text: excerpt(written.authorId, written.text),
-        sessionId: written.sessionId,
-        messageId: written.messageId,
-      }),
+    /** Takes the transaction that writes the messages, so neither exists without the other. */
+    chatMessagesWritten: (executor: EventTransaction, tenantId: number, written: ChatMessageWritten[]): Promise<void> =>
+      notify(
+        executor,
+        tenantId,
+        written.map((message) => ({
+          id: uuidv7(),
+          type: 'CHAT_MESSAGE',
+          recipientId: null,
+          authorId: message.authorId,
+          text: excerpt(message.authorId, message.text),
+          sessionId: message.sessionId,
+          messageId: message.messageId,
+        })),
+      ),
 
     /** Takes the transaction that writes the reply, so neither exists without the other. */
     ticketReplyWritten: (executor: EventTransaction, written: TicketReplyWritten): Promise<void> =>
-      notify(executor, {
-        tenantId: written.tenantId,
-        id: uuidv7(),
-        type: 'TICKET_REPLY',
-        recipientId: written.recipientId,
-        authorId: written.authorId,
-        text: excerpt(written.authorId, written.text),
-        ticketId: written.ticketId,
-        replyId: written.replyId,
-      }),
+      notify(executor, written.tenantId, [
+        {
+          id: uuidv7(),
+          type: 'TICKET_REPLY',
+          recipientId: written.recipientId,
+          authorId: written.authorId,
+          text: excerpt(written.authorId, written.text),
+          ticketId: written.ticketId,
+          replyId: written.replyId,
+        },
+      ]),
 
     async list(tenantId: number, userId: number, unreadOnly: boolean, page: PageRequest) {
       const reader = { tenantId, userId }

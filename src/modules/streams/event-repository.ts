@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm'
-import { rowsOf, type Database } from '../../platform/database.js'
+import { jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import type { EventDraft, StoredEvent, StreamAudience } from './stream-event.js'
 import { streamEvents, tenantEventHeads } from './stream-tables.js'
 import { tenants } from '../tenants/tenant-table.js'
@@ -35,11 +35,16 @@ export const eventRepository = {
    * trips between taking it and committing, the less other writers of the tenant wait.
    */
   async append(tx: Database, tenantId: number, drafts: EventDraft[]): Promise<StoredEvent[]> {
-    const rows = drafts.map(
-      (draft, index) =>
-        sql`(${index + 1}::int, ${draft.type}::text, ${draft.sessionId}::uuid, ${draft.agentId}::int, ${draft.audience}::text,
-          ${draft.recipientId}::int, ${draft.excludedUserId}::int, ${draft.data}::text)`,
-    )
+    const records = drafts.map((draft, index) => ({
+      ordinal: index + 1,
+      type: draft.type,
+      session_id: draft.sessionId,
+      agent_id: draft.agentId,
+      audience: draft.audience,
+      recipient_id: draft.recipientId,
+      excluded_user_id: draft.excludedUserId,
+      data: draft.data,
+    }))
     const result = await tx.execute(sql`
       with head as (
         insert into ${tenantEventHeads} (tenant_id, last_seq) values (${tenantId}, ${drafts.length})
@@ -49,8 +54,8 @@ export const eventRepository = {
         insert into ${streamEvents} (tenant_id, seq, type, session_id, agent_id, audience, recipient_id, excluded_user_id, data)
         select ${tenantId}, head.last_seq - ${drafts.length} + event.ordinal, event.type, event.session_id, event.agent_id,
           event.audience, event.recipient_id, event.excluded_user_id, event.data
-        from head, (values ${sql.join(rows, sql`, `)})
-          as event (ordinal, type, session_id, agent_id, audience, recipient_id, excluded_user_id, data)
+        from head, json_to_recordset(${jsonRecords(records)}) as event (ordinal int, type text, session_id uuid, agent_id int,
+          audience text, recipient_id int, excluded_user_id int, data text)
       )
       select last_seq from head`)
     const first = Number(rowsOf<{ last_seq: string | number }>(result)[0].last_seq) - drafts.length + 1

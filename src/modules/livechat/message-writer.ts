@@ -1,0 +1,67 @@
+import { v7 as uuidv7 } from 'uuid'
+import type { Actor } from '../../platform/actor.js'
+import type { Database } from '../../platform/database.js'
+import { NotFoundError } from '../../platform/domain-errors.js'
+import type { Outcome } from '../../platform/group-commit.js'
+import type { NotificationService } from '../notifications/notification-service.js'
+import type { EventLog, EventTransaction } from '../streams/event-log.js'
+import { messageCreated } from '../streams/event-drafts.js'
+import { SessionClosedError } from './livechat-errors.js'
+import { messageRepository, type ChatMessage } from './message-repository.js'
+import { sessionRepository, type SessionRecord } from './session-repository.js'
+
+export type MessageToSend = { sessionId: string; sender: Actor; text: string }
+export type SentMessage = { message: ChatMessage; session: SessionRecord }
+
+type Dependencies = {
+  notifications: Pick<NotificationService, 'chatMessagesWritten'>
+  events: Pick<EventLog, 'emit'>
+}
+
+/** Why messages cannot go into these sessions: each is missing from the tenant (404) or closed. */
+async function refusals(executor: Database, tenantId: number, sessionIds: string[]): Promise<Map<string, Error>> {
+  const reasons = new Map<string, Error>()
+  for (const sessionId of sessionIds) {
+    const session = await sessionRepository.findById(executor, tenantId, sessionId)
+    reasons.set(sessionId, session ? new SessionClosedError() : new NotFoundError('Session'))
+  }
+  return reasons
+}
+
+/**
+ * Writes a tenant's messages within the caller's transaction in the same few statements however many
+ * there are: their positions in their sessions, the messages, the notifications of those agents wrote,
+ * and their events. Each message has its own outcome: one into a missing or closed session fails alone.
+ */
+export function createMessageWriter({ notifications, events }: Dependencies) {
+  return async function writeMessages(tx: EventTransaction, tenantId: number, sends: MessageToSend[]): Promise<Outcome<SentMessage>[]> {
+    const counts = new Map<string, number>()
+    for (const send of sends) counts.set(send.sessionId, (counts.get(send.sessionId) ?? 0) + 1)
+    const claimed = await sessionRepository.claimMessageSeqs(tx, tenantId, counts)
+    const refused = await refusals(tx, tenantId, [...counts.keys()].filter((sessionId) => !claimed.has(sessionId)))
+
+    // Each session's claimed numbers go to its messages in arrival order.
+    const nextSeq = new Map([...claimed].map(([sessionId, claim]) => [sessionId, claim.lastSeq - counts.get(sessionId)! + 1]))
+    const accepted = sends.filter((send) => claimed.has(send.sessionId))
+    const newMessages = accepted.map((send) => {
+      const seq = nextSeq.get(send.sessionId)!
+      nextSeq.set(send.sessionId, seq + 1)
+      return { id: uuidv7(), sessionId: send.sessionId, seq, senderId: send.sender.userId, message: send.text }
+    })
+    const stored = accepted.length > 0 ? await messageRepository.insertMany(tx, tenantId, newMessages) : []
+    for (const message of stored) events.emit(tx, messageCreated(tenantId, claimed.get(message.session_id)!.session.agent_id, message))
+    // After the messages' events, so a stream tells of a message before its notification.
+    const byAgents = accepted.flatMap((send, index) =>
+      send.sender.asAgent ? [{ sessionId: send.sessionId, messageId: stored[index].id, authorId: send.sender.userId, text: send.text }] : [],
+    )
+    if (byAgents.length > 0) await notifications.chatMessagesWritten(tx, tenantId, byAgents)
+
+    let next = 0
+    return sends.map((send) => {
+      const claim = claimed.get(send.sessionId)
+      return claim ? { ok: true, value: { message: stored[next++], session: claim.session } } : { ok: false, error: refused.get(send.sessionId) }
+    })
+  }
+}
+
+export type MessageWriter = ReturnType<typeof createMessageWriter>
