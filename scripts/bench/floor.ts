@@ -45,3 +45,14 @@ export function pageFloor(tenantId: number, sessionId: string, messageCount: num
     '',
   ].join('\n')
 }
+
+/** A session started and closed: its row inserted OPEN, then closed (each its own transaction, as two requests are). */
+export function churnFloor(tenantId: number): string {
+  return [
+    // Agents far from the service's, each with one session open at a time at most (a clash is one in millions).
+    '\\set agent random(1000000, 2000000000)',
+    `INSERT INTO chat_sessions (tenant_id, id, agent_id, status) VALUES (${tenantId}, gen_random_uuid(), :agent, 'OPEN') RETURNING id AS session_id \\gset`,
+    `UPDATE chat_sessions SET status = 'CLOSED', updated_at = now() WHERE tenant_id = ${tenantId} AND id = :session_id;`,
+    '',
+  ].join('\n')
+}

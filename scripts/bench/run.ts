@@ -1,7 +1,9 @@
 // The request path against its floor: each scenario driven by autocannon at fixed concurrency against the
 // service as production runs it, next to the least SQL the scenario needs run by pgbench on the same database.
-//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile]
-// --profile writes a CPU profile of the server over the whole run (node --cpu-prof) and prints its top functions.
+//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile] [--only send]
+// --profile writes a CPU profile of the server over the whole run (node --cpu-prof) and prints its top functions;
+// --only runs the scenarios whose name contains the text. Server, database and load-generator CPU and the
+// machine's busy share are read from /proc, to show which of them bounds a figure.
 // Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. The compiled server (dist/) is used
 // when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
 import { existsSync } from 'node:fs'
@@ -16,7 +18,7 @@ import { createTokenSigner } from '../../src/platform/tokens.js'
 import { startServerProcess, type ServerProcess } from '../server-process.js'
 import { freshBenchDatabase } from './bench-database.js'
 import { hotspots } from './cpu-profile.js'
-import { pageFloor, pgbenchTps, sendFloor } from './floor.js'
+import { churnFloor, pageFloor, pgbenchTps, sendFloor } from './floor.js'
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     json: { type: 'string', default: 'bench-report.json' },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
   },
 })
 const seconds = Number(values.seconds)
@@ -38,10 +41,11 @@ const sign = createTokenSigner(loadConfig({ JWT_SECRET: secret }), '2h')
 
 type Scenario = {
   name: string
-  /** A request of the scenario, one call per request: each connection takes them round-robin. */
-  nextRequest: () => { method: 'GET' | 'POST'; path: string; body?: string }
-  headers: Record<string, string>
+  /** The requests each connection makes in turn (autocannon's, which may carry state per connection). */
+  requests: autocannon.Request[]
   floor: string
+  /** HTTP requests per run of the floor's script (start + close is two for one script run). */
+  requestsPerFloorRun?: number
 }
 
 type Figures = {
@@ -52,6 +56,9 @@ type Figures = {
   non2xx: number
   serverCpuMicrosPerRequest: number
   databaseCpuMicrosPerRequest: number
+  loadGeneratorCpuMicrosPerRequest: number
+  /** Share of the machine's CPU time (all cores, neighbours' steal included) that was not idle. */
+  machineBusy: number
   floorTps: number
   ratio: number
 }
@@ -78,6 +85,15 @@ async function databaseCpuSeconds(): Promise<number> {
   return total
 }
 
+/** Busy and total CPU ticks of the whole machine, from /proc/stat; steal counts as busy (it is not ours to use). */
+async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const [cpu] = (await readFile('/proc/stat', 'utf8')).split('\n')
+  const ticks = cpu.split(/\s+/).slice(1, 9).map(Number)
+  const total = ticks.reduce((sum, value) => sum + value, 0)
+  const idle = ticks[3] + ticks[4]
+  return { busy: total - idle, total }
+}
+
 async function api(server: ServerProcess, method: string, path: string, headers: Record<string, string>, body?: object) {
   const response = await fetch(`${server.baseUrl}${path}`, {
     method,
@@ -89,41 +105,37 @@ async function api(server: ServerProcess, method: string, path: string, headers:
   return envelope.data
 }
 
-function drive(server: ServerProcess, scenario: Scenario, duration: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: server.baseUrl,
-    connections,
-    duration,
-    headers: { ...scenario.headers, 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (request) => {
-          const next = scenario.nextRequest()
-          return { ...request, method: next.method, path: next.path, body: next.body }
-        },
-      },
-    ],
-  })
-}
+const drive = (server: ServerProcess, scenario: Scenario, duration: number): Promise<autocannon.Result> =>
+  autocannon({ url: server.baseUrl, connections, duration, requests: scenario.requests })
 
 async function measure(server: ServerProcess, databaseUrl: string, scenario: Scenario): Promise<Figures> {
   await drive(server, scenario, warmUpSeconds)
-  const [serverBefore, databaseBefore] = [await cpuSeconds(server.pid), await databaseCpuSeconds()]
+  const sample = async () => ({
+    server: await cpuSeconds(server.pid),
+    database: await databaseCpuSeconds(),
+    loadGenerator: process.cpuUsage(),
+    machine: await machineTicks(),
+  })
+  const before = await sample()
   const result = await drive(server, scenario, seconds)
-  const [serverAfter, databaseAfter] = [await cpuSeconds(server.pid), await databaseCpuSeconds()]
+  const after = await sample()
   const requests = result.requests.total
   const floorTps = await pgbenchTps(databaseUrl, scenario.floor, connections, seconds)
   const requestsPerSecond = requests / seconds
+  const microsPerRequest = (seconds: number) => (seconds * 1e6) / requests
+  const loadGenerator = process.cpuUsage(before.loadGenerator)
   return {
     scenario: scenario.name,
     requestsPerSecond,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
-    serverCpuMicrosPerRequest: ((serverAfter - serverBefore) * 1e6) / requests,
-    databaseCpuMicrosPerRequest: ((databaseAfter - databaseBefore) * 1e6) / requests,
+    serverCpuMicrosPerRequest: microsPerRequest(after.server - before.server),
+    databaseCpuMicrosPerRequest: microsPerRequest(after.database - before.database),
+    loadGeneratorCpuMicrosPerRequest: (loadGenerator.user + loadGenerator.system) / requests,
+    machineBusy: (after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total),
     floorTps,
-    ratio: requestsPerSecond / floorTps,
+    ratio: requestsPerSecond / (scenario.requestsPerFloorRun ?? 1) / floorTps,
   }
 }
 
@@ -132,8 +144,19 @@ const roundRobin = <Item>(items: Item[]) => {
   return () => items[next++ % items.length]
 }
 
-/** A tenant with `count` agents, each ONLINE with one OPEN session; the agents' headers and session ids. */
-async function seedSessions(server: ServerProcess, count: number) {
+type Call = { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string }
+
+/** One request per turn, each made by `next`. */
+const eachTurn = (next: () => Call): autocannon.Request[] => [{ setupRequest: (request) => withBody(request, next()) }]
+
+const withBody = (request: autocannon.Request, call: Call): autocannon.Request => ({
+  ...request,
+  ...call,
+  headers: { ...call.headers, ...(call.body !== undefined && { 'content-type': 'application/json' }) },
+})
+
+/** A tenant with `count` agents, each ONLINE with one OPEN session, and the `alsoOnline` agents without one. */
+async function seedSessions(server: ServerProcess, count: number, alsoOnline: number[]) {
   const admin = { authorization: `Bearer ${sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
   const tenant = await api(server, 'POST', '/admin/tenants', admin, { name: 'Bench' })
   const agentHeaders = (agentId: number) => ({
@@ -145,7 +168,12 @@ async function seedSessions(server: ServerProcess, count: number) {
     await api(server, 'PUT', '/livechat/agents/me/presence', agentHeaders(agentId), { status: 'ONLINE' })
     sessionIds.push((await api(server, 'POST', '/livechat/sessions', agentHeaders(agentId), {})).id)
   }
-  return { tenantId: tenant.id as number, agentHeaders, sessionIds }
+  for (const agentId of alsoOnline) await api(server, 'PUT', '/livechat/agents/me/presence', agentHeaders(agentId), { status: 'ONLINE' })
+  const tenantUserHeaders = {
+    authorization: `Bearer ${sign({ sub: 5000, roles: ['TENANT_USER'], tenants: [tenant.id] })}`,
+    'x-tenant-id': String(tenant.id),
+  }
+  return { tenantId: tenant.id as number, agentHeaders, tenantUserHeaders, sessionIds }
 }
 
 /** `count` messages in a session, written in SQL (as many as a busy session gathers in years); their ids by position. */
@@ -154,7 +182,8 @@ async function seedMessages(sql: postgres.Sql, tenantId: number, sessionId: stri
     select ${tenantId}, gen_random_uuid(), ${sessionId}, seq, 1, 'message ' || seq, now() + seq * interval '1 microsecond'
     from generate_series(1, ${count}) as seq`
   await sql`update chat_sessions set last_message_seq = ${count} where tenant_id = ${tenantId} and id = ${sessionId}`
-  await sql`analyze chat_messages`
+  // Vacuumed now, so autovacuum does not wake up for these rows in the middle of a measurement.
+  await sql`vacuum analyze chat_messages`
   // Cursors spread over the whole session, so pages come from everywhere in it.
   const rows = await sql<{ id: string }[]>`select id from chat_messages
     where tenant_id = ${tenantId} and session_id = ${sessionId} and seq % ${Math.max(1, Math.floor(count / 100))} = 0 and seq <= ${count - 50}`
@@ -166,53 +195,86 @@ const databaseUrl = database.environment.DATABASE_URL
 const entry = existsSync(new URL('../../dist/server.js', import.meta.url)) ? 'compiled' : 'source'
 const profileDirectory = values.profile ? await mkdtemp(join(tmpdir(), 'livechat-profile-')) : undefined
 const server = await startServerProcess(
-  { ...database.environment, JWT_SECRET: secret, RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0' },
+  // Agents stay ONLINE for the whole run: session churn starts sessions with them.
+  { ...database.environment, JWT_SECRET: secret, RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0', PRESENCE_TTL_SECONDS: '86400' },
   { entry, nodeArguments: profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [] },
 )
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
 try {
-  const { tenantId, agentHeaders, sessionIds } = await seedSessions(server, 34)
+  const churnAgents = Array.from({ length: connections }, (_, index) => 1001 + index)
+  const { tenantId, agentHeaders, tenantUserHeaders, sessionIds } = await seedSessions(server, 34, churnAgents)
   const [shallowSession, deepSession, ...sendSessions] = sessionIds
   const shallowCursors = await seedMessages(sql, tenantId, shallowSession, shallowSessionMessages)
   const deepCursors = await seedMessages(sql, tenantId, deepSession, deepSessionMessages)
   const message = JSON.stringify({ message: 'Halo, ada yang bisa dibantu?' })
-  const pageOf = (sessionId: string, cursors: string[]): Scenario['nextRequest'] => {
+  // Every agent may write into every session of the tenant; agent 1 speaks for the load, user 5000 for the tenant.
+  const agent = agentHeaders(1)
+  const pageOf = (headers: Record<string, string>, prefix: string, sessionId: string, cursors: string[]) => {
     const cursor = roundRobin(cursors)
-    return () => ({ method: 'GET', path: `/livechat/sessions/${sessionId}/messages?limit=50&cursor=${cursor()}` })
+    return eachTurn(() => ({ method: 'GET', path: `${prefix}/${sessionId}/messages?limit=50&cursor=${cursor()}`, headers }))
   }
-  const sendTo = (sessions: string[]): Scenario['nextRequest'] => {
+  const sendTo = (headers: Record<string, string>, prefix: string, sessions: string[]) => {
     const session = roundRobin(sessions)
-    return () => ({ method: 'POST', path: `/livechat/sessions/${session()}/messages`, body: message })
+    return eachTurn(() => ({ method: 'POST', path: `${prefix}/${session()}/messages`, headers, body: message }))
   }
-  // Every agent may write into every session of the tenant; agent 1 speaks for the load.
-  const headers = agentHeaders(1)
-  const scenarios: Scenario[] = [
-    { name: `send, over ${sendSessions.length} sessions`, nextRequest: sendTo(sendSessions), headers, floor: sendFloor(tenantId, sendSessions) },
-    { name: 'send, into one session', nextRequest: sendTo(sendSessions.slice(0, 1)), headers, floor: sendFloor(tenantId, sendSessions.slice(0, 1)) },
+  const agentSessions = '/livechat/sessions'
+  const clientSessions = '/livechat/client/sessions'
+  const nextChurnAgent = roundRobin(churnAgents)
+  type ChurnState = { agentId?: number; sessionId?: string }
+  // Each connection is one agent who starts a session and closes it, again and again.
+  const churn: autocannon.Request[] = [
+    {
+      setupRequest: (request, context: ChurnState) =>
+        withBody(request, { method: 'POST', path: agentSessions, headers: agentHeaders((context.agentId ??= nextChurnAgent())), body: '{}' }),
+      // A session left open by the warm-up's end is the one to close (400 names it).
+      onResponse: (_status, body, context: ChurnState) => {
+        const envelope = JSON.parse(body)
+        context.sessionId = envelope.data?.id ?? envelope.errors?.existing_session_id?.[0]
+      },
+    },
+    {
+      setupRequest: (request, context: ChurnState) =>
+        withBody(request, { method: 'POST', path: `${agentSessions}/${context.sessionId}/close`, headers: agentHeaders(context.agentId!) }),
+    },
+  ]
+  const allScenarios: Scenario[] = [
+    { name: `send, over ${sendSessions.length} sessions`, requests: sendTo(agent, agentSessions, sendSessions), floor: sendFloor(tenantId, sendSessions) },
+    { name: 'send, into one session', requests: sendTo(agent, agentSessions, sendSessions.slice(0, 1)), floor: sendFloor(tenantId, sendSessions.slice(0, 1)) },
     {
       name: `page of 50, session of ${shallowSessionMessages}`,
-      nextRequest: pageOf(shallowSession, shallowCursors),
-      headers,
+      requests: pageOf(agent, agentSessions, shallowSession, shallowCursors),
       floor: pageFloor(tenantId, shallowSession, shallowSessionMessages),
     },
     {
       name: `page of 50, session of ${deepSessionMessages.toLocaleString('en')}`,
-      nextRequest: pageOf(deepSession, deepCursors),
-      headers,
+      requests: pageOf(agent, agentSessions, deepSession, deepCursors),
       floor: pageFloor(tenantId, deepSession, deepSessionMessages),
     },
+    {
+      name: `tenant user: send, over ${sendSessions.length} sessions`,
+      requests: sendTo(tenantUserHeaders, clientSessions, sendSessions),
+      floor: sendFloor(tenantId, sendSessions),
+    },
+    {
+      name: `tenant user: page of 50, session of ${shallowSessionMessages}`,
+      requests: pageOf(tenantUserHeaders, clientSessions, shallowSession, shallowCursors),
+      floor: pageFloor(tenantId, shallowSession, shallowSessionMessages),
+    },
+    { name: 'session start + close', requests: churn, floor: churnFloor(tenantId), requestsPerFloorRun: 2 },
   ]
+  const scenarios = allScenarios.filter((scenario) => scenario.name.includes(values.only))
   const figures: Figures[] = []
   for (const scenario of scenarios) {
     figures.push(await measure(server, databaseUrl, scenario))
     console.error(`measured: ${scenario.name}`)
   }
   console.log(`\n${entry} server, ${connections} connections, ${seconds} s per scenario after ${warmUpSeconds} s of warm-up\n`)
-  console.log('| scenario | req/s | p50 / p99 ms | non-2xx | server CPU µs/req | database CPU µs/req | floor tps | service / floor |')
+  console.log('| scenario | req/s | p50 / p99 ms | non-2xx | CPU µs/req: server / database / load | machine busy | floor tps | service / floor |')
   console.log('|---|---|---|---|---|---|---|---|')
   for (const f of figures) {
+    const cpu = [f.serverCpuMicrosPerRequest, f.databaseCpuMicrosPerRequest, f.loadGeneratorCpuMicrosPerRequest].map((micros) => micros.toFixed(0)).join(' / ')
     console.log(
-      `| ${f.scenario} | ${f.requestsPerSecond.toFixed(0)} | ${f.p50Ms} / ${f.p99Ms} | ${f.non2xx} | ${f.serverCpuMicrosPerRequest.toFixed(0)} | ${f.databaseCpuMicrosPerRequest.toFixed(0)} | ${f.floorTps.toFixed(0)} | ${f.ratio.toFixed(2)} |`,
+      `| ${f.scenario} | ${f.requestsPerSecond.toFixed(0)} | ${f.p50Ms} / ${f.p99Ms} | ${f.non2xx} | ${cpu} | ${(f.machineBusy * 100).toFixed(0)} % | ${f.floorTps.toFixed(0)} | ${f.ratio.toFixed(2)} |`,
     )
   }
   await writeFile(values.json, JSON.stringify({ entry, connections, seconds, figures }, null, 2) + '\n')

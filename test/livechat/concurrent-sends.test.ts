@@ -80,6 +80,10 @@ onEachDatabase(t, async (t, context) => {
           from stream_events where tenant_id = ${tenantId} and type in ('message.created', 'notification.created')`,
       )
       t.same(events, { count: events.span, span: events.span, messages: tenantId === tenants[0] ? 80 : 40, notifications: tenantId === tenants[0] ? 80 : 40 }, 'events stored once each, numbered without gaps')
+      const log = await query<{ seq: number; type: string; data: string }>(context, sql`select seq::int as seq, type, data from stream_events where tenant_id = ${tenantId} order by seq`)
+      const toldAt = new Map(log.filter((event) => event.type === 'message.created').map((event) => [JSON.parse(event.data).message.id, event.seq]))
+      const late = log.filter((event) => event.type === 'notification.created' && !(toldAt.get(JSON.parse(event.data).notification.message_id)! < event.seq))
+      t.same(late, [], 'a stream tells of each message before its notification')
     }
   })
 

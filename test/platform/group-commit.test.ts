@@ -13,6 +13,7 @@ function recordingGroupCommit(options: { maxBatchSize?: number; fail?: (items: I
   const groupCommit = createGroupCommit<Item, string>({
     keyOf: (item) => item.key,
     maxBatchSize: options.maxBatchSize ?? 100,
+    maxBatchesInFlight: 1,
     async write(items) {
       batches.push(items.map((item) => item.value))
       // The first batch is held open until the test releases it, so that others arrive meanwhile.

@@ -54,6 +54,10 @@ export const messageRepository = {
         : sql`${chatMessages} c on c.tenant_id = ${tenantId} and c.session_id = ${sessionId} and c.id = ${page.cursor}`
     const beyondCursor = page.cursor === undefined ? sql`` : forward ? sql`and m.seq > c.seq` : sql`and m.seq < c.seq`
     const order = forward ? sql`asc` : sql`desc`
+    // A literal, not a parameter: PostgreSQL cannot estimate `limit $n`, so it would plan the prepared statement
+    // anew on every call (planning costs twice the read); with a literal it keeps one generic plan. The limit is a
+    // validated integer of 1 to 100, so there are few such statements.
+    const limit = sql.raw(String(Math.trunc(page.limit) + 1))
     const result = await db.execute(sql`
       select s.id is not null as session_found, c.seq is not null as cursor_found, m.id, m.sender_id, m.message, m.created_at
       from (select 1) one
@@ -62,7 +66,7 @@ export const messageRepository = {
       left join lateral (
         select m.id, m.seq, m.sender_id, m.message, m.created_at from ${chatMessages} m
         where m.tenant_id = ${tenantId} and m.session_id = s.id ${beyondCursor}
-        order by m.seq ${order} limit ${page.limit + 1}
+        order by m.seq ${order} limit ${limit}
       ) m on true
       order by m.seq ${order}`)
     const rows = rowsOf<PageRow>(result)

@@ -48,13 +48,16 @@ export function createMessageWriter({ notifications, events }: Dependencies) {
       nextSeq.set(send.sessionId, seq + 1)
       return { id: uuidv7(), sessionId: send.sessionId, seq, senderId: send.sender.userId, message: send.text }
     })
-    const stored = accepted.length > 0 ? await messageRepository.insertMany(tx, tenantId, newMessages) : []
-    for (const message of stored) events.emit(tx, messageCreated(tenantId, claimed.get(message.session_id)!.session.agent_id, message))
-    // After the messages' events, so a stream tells of a message before its notification.
     const byAgents = accepted.flatMap((send, index) =>
-      send.sender.asAgent ? [{ sessionId: send.sessionId, messageId: stored[index].id, authorId: send.sender.userId, text: send.text }] : [],
+      send.sender.asAgent ? [{ sessionId: send.sessionId, messageId: newMessages[index].id, authorId: send.sender.userId, text: send.text }] : [],
     )
-    if (byAgents.length > 0) await notifications.chatMessagesWritten(tx, tenantId, byAgents)
+    // Sent together on the transaction's connection: the notifications need only the ids made here.
+    const [stored, notified] = await Promise.all([
+      accepted.length > 0 ? messageRepository.insertMany(tx, tenantId, newMessages) : [],
+      byAgents.length > 0 ? notifications.chatMessagesWritten(tx, tenantId, byAgents) : undefined,
+    ])
+    for (const message of stored) events.emit(tx, messageCreated(tenantId, claimed.get(message.session_id)!.session.agent_id, message))
+    notified?.announce()
 
     let next = 0
     return sends.map((send) => {

@@ -32,28 +32,35 @@ type TicketReplyWritten = {
 type Dependencies = { db: Database; events: Pick<EventLog, 'emit'> }
 
 export function createNotificationService({ db, events }: Dependencies) {
-  /** Stored and streamed to whoever sees them, within the caller's transaction (one of EventLog's). */
-  async function notify(executor: EventTransaction, tenantId: number, values: NewNotification[]): Promise<void> {
-    const stored = await notificationRepository.insertMany(executor, tenantId, values)
+  /** Streamed to whoever sees them once the caller's transaction (one of EventLog's) commits. */
+  function announce(executor: EventTransaction, tenantId: number, stored: Notification[], values: NewNotification[]): void {
     stored.forEach((notification, index) => events.emit(executor, notificationCreated(tenantId, notification, values[index].authorId)))
   }
 
+  /** Stored and streamed to whoever sees them, within the caller's transaction. */
+  async function notify(executor: EventTransaction, tenantId: number, values: NewNotification[]): Promise<void> {
+    announce(executor, tenantId, await notificationRepository.insertMany(executor, tenantId, values), values)
+  }
+
   return {
-    /** Takes the transaction that writes the messages, so neither exists without the other. */
-    chatMessagesWritten: (executor: EventTransaction, tenantId: number, written: ChatMessageWritten[]): Promise<void> =>
-      notify(
-        executor,
-        tenantId,
-        written.map((message) => ({
-          id: uuidv7(),
-          type: 'CHAT_MESSAGE',
-          recipientId: null,
-          authorId: message.authorId,
-          text: excerpt(message.authorId, message.text),
-          sessionId: message.sessionId,
-          messageId: message.messageId,
-        })),
-      ),
+    /**
+     * Takes the transaction that writes the messages, so neither exists without the other. The notifications
+     * are stored at once, alongside the messages; their events are emitted by `announce`, which the caller
+     * calls after the messages' own events, so that a stream tells of a message before its notification.
+     */
+    async chatMessagesWritten(executor: EventTransaction, tenantId: number, written: ChatMessageWritten[]): Promise<{ announce: () => void }> {
+      const values: NewNotification[] = written.map((message) => ({
+        id: uuidv7(),
+        type: 'CHAT_MESSAGE',
+        recipientId: null,
+        authorId: message.authorId,
+        text: excerpt(message.authorId, message.text),
+        sessionId: message.sessionId,
+        messageId: message.messageId,
+      }))
+      const stored = await notificationRepository.insertMany(executor, tenantId, values)
+      return { announce: () => announce(executor, tenantId, stored, values) }
+    },
 
     /** Takes the transaction that writes the reply, so neither exists without the other. */
     ticketReplyWritten: (executor: EventTransaction, written: TicketReplyWritten): Promise<void> =>
