@@ -31,12 +31,17 @@ export async function startServerProcess(
   environment: Record<string, string>,
   { output = 'inherit', entry = 'source', nodeArguments = [] }: { output?: 'inherit' | 'pipe'; entry?: ServerEntry; nodeArguments?: string[] } = {},
 ): Promise<ServerProcess> {
-  const port = await freePort()
   const args = [...nodeArguments, ...(entry === 'compiled' ? [compiledServer] : ['--import', 'tsx', sourceServer])]
   // The compiled server gets no loader: NODE_OPTIONS may carry tsx's hooks from `npm run`.
-  const loader = entry === 'compiled' ? { NODE_OPTIONS: '' } : {}
+  const loader: Record<string, string> = entry === 'compiled' ? { NODE_OPTIONS: '' } : {}
+  return startHttpProcess(args, { LOG_LEVEL: 'warn', ...loader, ...environment }, output)
+}
+
+/** Any node program serving HTTP on HOST and PORT (given here) with a `/health` route, ready once it answers 200. */
+export async function startHttpProcess(args: string[], environment: Record<string, string>, output: 'inherit' | 'pipe' = 'inherit'): Promise<ServerProcess> {
+  const port = await freePort()
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...loader, ...environment, PORT: String(port) },
+    env: { ...process.env, HOST: '127.0.0.1', ...environment, PORT: String(port) },
     stdio: ['ignore', output, output],
   })
   const exited = once(child, 'exit')

@@ -7,7 +7,7 @@
 // Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. The compiled server (dist/) is used
 // when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,7 +15,7 @@ import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
-import { startServerProcess, type ServerProcess } from '../server-process.js'
+import { startHttpProcess, startServerProcess, type ServerProcess } from '../server-process.js'
 import { freshBenchDatabase } from './bench-database.js'
 import { hotspots } from './cpu-profile.js'
 import { churnFloor, pageFloor, pgbenchTps, sendFloor } from './floor.js'
@@ -136,6 +136,35 @@ async function measure(server: ServerProcess, databaseUrl: string, scenario: Sce
     machineBusy: (after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total),
     floorTps,
     ratio: requestsPerSecond / (scenario.requestsPerFloorRun ?? 1) / floorTps,
+  }
+}
+
+type HttpFloor = { bodyBytes: number; requestsPerSecond: number; serverCpuMicrosPerRequest: number; machineBusy: number }
+
+/**
+ * What Node and Fastify alone do with a page: a bare server answering every GET with the same bytes, driven
+ * like the page scenarios. The service's page cannot be faster than this on this machine.
+ */
+async function measureHttpFloor(pageBody: string): Promise<HttpFloor> {
+  const directory = await mkdtemp(join(tmpdir(), 'livechat-http-floor-'))
+  const bodyFile = join(directory, 'page.json')
+  await writeFile(bodyFile, pageBody)
+  const bare = await startHttpProcess(['--import', 'tsx', new URL('./bare-http.ts', import.meta.url).pathname], { BODY_FILE: bodyFile })
+  try {
+    const scenario: Scenario = { name: 'bare', requests: eachTurn(() => ({ method: 'GET', path: '/page', headers: {} })), floor: '' }
+    await drive(bare, scenario, warmUpSeconds)
+    const [cpuBefore, machineBefore] = [await cpuSeconds(bare.pid), await machineTicks()]
+    const result = await drive(bare, scenario, seconds)
+    const [cpuAfter, machineAfter] = [await cpuSeconds(bare.pid), await machineTicks()]
+    return {
+      bodyBytes: Buffer.byteLength(pageBody),
+      requestsPerSecond: result.requests.total / seconds,
+      serverCpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
+      machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+    }
+  } finally {
+    await bare.stop()
+    await rm(directory, { recursive: true, force: true })
   }
 }
 
@@ -268,6 +297,9 @@ try {
     figures.push(await measure(server, databaseUrl, scenario))
     console.error(`measured: ${scenario.name}`)
   }
+  const pageFigures = figures.find((f) => f.scenario.startsWith('page of 50'))
+  const samplePage = await fetch(`${server.baseUrl}${agentSessions}/${shallowSession}/messages?limit=50&cursor=${shallowCursors[0]}`, { headers: agent })
+  const httpFloor = pageFigures ? await measureHttpFloor(await samplePage.text()) : undefined
   console.log(`\n${entry} server, ${connections} connections, ${seconds} s per scenario after ${warmUpSeconds} s of warm-up\n`)
   console.log('| scenario | req/s | p50 / p99 ms | non-2xx | CPU µs/req: server / database / load | machine busy | floor tps | service / floor |')
   console.log('|---|---|---|---|---|---|---|---|')
@@ -277,7 +309,14 @@ try {
       `| ${f.scenario} | ${f.requestsPerSecond.toFixed(0)} | ${f.p50Ms} / ${f.p99Ms} | ${f.non2xx} | ${cpu} | ${(f.machineBusy * 100).toFixed(0)} % | ${f.floorTps.toFixed(0)} | ${f.ratio.toFixed(2)} |`,
     )
   }
-  await writeFile(values.json, JSON.stringify({ entry, connections, seconds, figures }, null, 2) + '\n')
+  if (httpFloor && pageFigures) {
+    console.log(
+      `\nHTTP floor: bare Fastify answering every GET with the same ${httpFloor.bodyBytes}-byte page: ${httpFloor.requestsPerSecond.toFixed(0)} req/s ` +
+        `at ${httpFloor.serverCpuMicrosPerRequest.toFixed(0)} µs of server CPU per request, machine ${(httpFloor.machineBusy * 100).toFixed(0)} % busy; ` +
+        `"${pageFigures.scenario}" reaches ${(pageFigures.requestsPerSecond / httpFloor.requestsPerSecond).toFixed(2)} of it.`,
+    )
+  }
+  await writeFile(values.json, JSON.stringify({ entry, connections, seconds, figures, httpFloor }, null, 2) + '\n')
   console.log(`\nJSON report: ${values.json}`)
 } finally {
   await sql.end()

@@ -1,8 +1,8 @@
-import { v7 as uuidv7 } from 'uuid'
 import type { Database } from '../../platform/database.js'
 import { databaseUnavailableCode } from '../../platform/database-errors.js'
 import { createGroupCommit, type Outcome } from '../../platform/group-commit.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
+import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { PresenceService } from '../presence/presence-service.js'
@@ -72,7 +72,7 @@ export function createLivechatService({ db, presence, tickets, notifications, ev
         if ((await presence.effective(tenantId, agentId, tx)).status !== 'ONLINE') {
           return { offlineTicket: await tickets.openForOfflineAgent(tx, { tenantId, requester, ...request }) }
         }
-        const session = await sessionRepository.insertOpen(tx, tenantId, uuidv7(), agentId)
+        const session = await sessionRepository.insertOpen(tx, tenantId, newId(), agentId)
         if (!session) {
           // A concurrent start won the unique index between our check and our insert (and has committed).
           const winner = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)

@@ -1,8 +1,8 @@
-import { v7 as uuidv7 } from 'uuid'
 import type { Actor } from '../../platform/actor.js'
 import type { Database } from '../../platform/database.js'
 import { NotFoundError } from '../../platform/domain-errors.js'
 import type { Outcome } from '../../platform/group-commit.js'
+import { newId } from '../../platform/ids.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { EventLog, EventTransaction } from '../streams/event-log.js'
 import { messageCreated } from '../streams/event-drafts.js'
@@ -46,7 +46,7 @@ export function createMessageWriter({ notifications, events }: Dependencies) {
     const newMessages = accepted.map((send) => {
       const seq = nextSeq.get(send.sessionId)!
       nextSeq.set(send.sessionId, seq + 1)
-      return { id: uuidv7(), sessionId: send.sessionId, seq, senderId: send.sender.userId, message: send.text }
+      return { id: newId(), sessionId: send.sessionId, seq, senderId: send.sender.userId, message: send.text }
     })
     const byAgents = accepted.flatMap((send, index) =>
       send.sender.asAgent ? [{ sessionId: send.sessionId, messageId: newMessages[index].id, authorId: send.sender.userId, text: send.text }] : [],

@@ -1,6 +1,6 @@
-import { v7 as uuidv7 } from 'uuid'
 import type { Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
+import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { EventLog, EventTransaction } from '../streams/event-log.js'
 import { notificationCreated } from '../streams/event-drafts.js'
@@ -12,8 +12,10 @@ const excerptLength = 120
 
 /** "Agent 7: Halo, ada yang…": who wrote, and the start of what they wrote, on one line. */
 function excerpt(authorId: number, text: string): string {
+  // Only a message longer than the excerpt is cut: cutting by code points spreads the text into an array.
   const line = text.replace(/\s+/g, ' ').trim()
-  const cut = [...line].length > excerptLength ? `${[...line].slice(0, excerptLength - 1).join('')}…` : line
+  const codePoints = line.length > excerptLength ? [...line] : undefined
+  const cut = codePoints && codePoints.length > excerptLength ? `${codePoints.slice(0, excerptLength - 1).join('')}…` : line
   return `Agent ${authorId}: ${cut}`
 }
 
@@ -50,7 +52,7 @@ export function createNotificationService({ db, events }: Dependencies) {
      */
     async chatMessagesWritten(executor: EventTransaction, tenantId: number, written: ChatMessageWritten[]): Promise<{ announce: () => void }> {
       const values: NewNotification[] = written.map((message) => ({
-        id: uuidv7(),
+        id: newId(),
         type: 'CHAT_MESSAGE',
         recipientId: null,
         authorId: message.authorId,
@@ -66,7 +68,7 @@ export function createNotificationService({ db, events }: Dependencies) {
     ticketReplyWritten: (executor: EventTransaction, written: TicketReplyWritten): Promise<void> =>
       notify(executor, written.tenantId, [
         {
-          id: uuidv7(),
+          id: newId(),
           type: 'TICKET_REPLY',
           recipientId: written.recipientId,
           authorId: written.authorId,

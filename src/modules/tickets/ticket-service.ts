@@ -1,7 +1,7 @@
-import { v7 as uuidv7 } from 'uuid'
 import type { Actor } from '../../platform/actor.js'
 import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
+import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { EventLog, EventTransaction } from '../streams/event-log.js'
@@ -52,7 +52,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
     if (!claimed) return undefined
     const reply = await replyRepository.insert(executor, {
       tenantId: ticket.tenant_id,
-      id: uuidv7(),
+      id: newId(),
       ticketId: ticket.id,
       seq: claimed.seq,
       authorId: author.userId,
@@ -83,7 +83,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       const { tenantId, agentId, requester } = request
       const values = {
         tenantId,
-        id: uuidv7(),
+        id: newId(),
         source: 'LIVECHAT_OFFLINE' as const,
         subject: request.subject ?? `Chat request while agent ${agentId} was offline`,
         requesterId: requester.userId,
@@ -109,7 +109,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       events.transaction(async (tx) => {
         const ticket = await ticketRepository.insert(tx, {
           tenantId,
-          id: uuidv7(),
+          id: newId(),
           source: 'DIRECT',
           subject: request.subject,
           requesterId: requester.userId,
