@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { rowsOf } from '../../src/platform/database.js'
 import { agentHeaders, allPages, createTenant, openSession } from '../helpers/fixtures.js'
-import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import { freshPostgresDatabase } from '../helpers/fresh-database.js'
+import { buildTestApp, onEachDatabase, type TestApp } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
 type ChatMessage = components['schemas']['ChatMessage']
@@ -123,4 +124,28 @@ onEachDatabase(t, async (t, context) => {
     const listed = await allPages<ChatMessage>(t, context, 'listMessages', { url: `/livechat/sessions/${sessionId}/messages`, headers: agentHeaders(context, tenantId) })
     t.same(new Set(listed.map((message) => message.message)), new Set(texts), 'stored as sent, and nothing else')
   })
+})
+
+t.test('postgres: two instances sending into the same sessions at once: all committed, numbered without gaps, no deadlock', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)' }, async (t) => {
+  const url = await freshPostgresDatabase(t)
+  const first = await buildTestApp(t, 'postgres', { DATABASE_URL: url })
+  const second = await buildTestApp(t, 'postgres', { DATABASE_URL: url })
+  const tenantId = await createTenant(t, first)
+  const sessions = [await openSession(t, first, tenantId, 1), await openSession(t, first, tenantId, 2), await openSession(t, first, tenantId, 3)]
+  // Each batch names its sessions in a different order, so lock order is what keeps them from deadlocking.
+  const sends = Array.from({ length: 240 }, (_, index) => ({
+    instance: index % 2 === 0 ? first : second,
+    sessionId: sessions[(index * (index % 2 === 0 ? 1 : 2)) % 3],
+  }))
+  const responses = await Promise.all(sends.map(({ instance, sessionId }, index) => send(t, instance, tenantId, sessionId, `Pesan ${index}`)))
+  t.same(
+    responses.map((response) => response.statusCode),
+    sends.map(() => 201),
+  )
+  const numbering = await query<{ session_id: string; count: number; max: number }>(
+    first,
+    sql`select session_id, count(*)::int as count, max(seq)::int as max from chat_messages where tenant_id = ${tenantId} group by session_id`,
+  )
+  t.equal(numbering.reduce((sum, row) => sum + row.count, 0), 240, 'every message stored once')
+  t.same(numbering.filter((row) => row.count !== row.max), [], 'each session numbered 1..n without gaps')
 })
