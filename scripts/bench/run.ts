@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { startHttpProcess, startServerProcess, type ServerProcess } from '../server-process.js'
 import { freshBenchDatabase } from './bench-database.js'
-import { hotspots } from './cpu-profile.js'
+import { busyTimeByOwner, hotspots } from './cpu-profile.js'
 import { churnFloor, pageFloor, pgbenchTps, sendFloor } from './floor.js'
 
 const { values } = parseArgs({
@@ -120,6 +120,7 @@ async function measure(server: ServerProcess, databaseUrl: string, scenario: Sce
   const result = await drive(server, scenario, seconds)
   const after = await sample()
   const requests = result.requests.total
+  if (result.non2xx > 0) console.error(`${scenario.name}: statuses ${JSON.stringify(result.statusCodeStats)}`)
   const floorTps = await pgbenchTps(databaseUrl, scenario.floor, connections, seconds)
   const requestsPerSecond = requests / seconds
   const microsPerRequest = (seconds: number) => (seconds * 1e6) / requests
@@ -332,4 +333,7 @@ if (profileDirectory) {
   for (const spot of await hotspots(join(profileDirectory, file))) {
     console.log(`| ${(spot.selfShare * 100).toFixed(1)} % | ${spot.function} | ${spot.location} |`)
   }
+  console.log('\n| share of busy time | spent by |')
+  console.log('|---|---|')
+  for (const share of await busyTimeByOwner(join(profileDirectory, file))) console.log(`| ${(share.busyShare * 100).toFixed(1)} % | ${share.owner} |`)
 }
