@@ -1,11 +1,11 @@
 // The request path against its floor: each scenario driven by autocannon at fixed concurrency against the
 // service as production runs it, next to the least SQL the scenario needs run by pgbench on the same database.
-//   npm run build && npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile] [--only send]
+//   npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile] [--only send]
 // --profile writes a CPU profile of the server over the whole run (node --cpu-prof) and prints its top functions;
 // --only runs the scenarios whose name contains the text. Server, database and load-generator CPU and the
 // machine's busy share are read from /proc, to show which of them bounds a figure.
-// Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. The compiled server (dist/) is used
-// when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
+// Needs PostgreSQL (DATABASE_URL's server, or the local one) and pgbench. `npm run bench` builds dist/ first; run
+// directly, the script uses dist/ when it is there. Ratios are the figures to compare: the machine's neighbours move the absolute ones.
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
