@@ -25,9 +25,41 @@ export type OpenApiDocument = {
 }
 
 const httpMethods = ['get', 'put', 'post', 'delete', 'patch']
-// Keywords that shape the TypeBox call itself; every other keyword is passed through as an option.
+// Keywords that shape the TypeBox call itself.
 const structuralKeywords = new Set(['type', 'properties', 'required', 'items', '$ref', 'enum', 'const', 'anyOf', 'oneOf'])
 const ignoredKeywords = new Set(['example', 'examples'])
+// Keywords passed to TypeBox as options, which Ajv then applies as JSON Schema says. Any other keyword is
+// refused: passed through, it would reach Ajv untranslated (an `allOf` with a `$ref` that nothing resolves) or
+// be dropped (`nullable`, which OpenAPI 3.1 no longer has).
+const optionKeywords = new Set([
+  'description',
+  'title',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'additionalProperties',
+  'discriminator',
+])
+const advice: Record<string, string> = {
+  nullable: 'OpenAPI 3.1 has no nullable: write type: [<type>, "null"] or oneOf with {type: "null"}',
+  allOf: 'write the combined object out, or reference one schema',
+  prefixItems: 'tuples are not translated: use items',
+}
 
 const referencedName = (ref: string, section: string): string => {
   const prefix = `#/components/${section}/`
@@ -42,6 +74,9 @@ function optionsOf(schema: JsonSchema): JsonSchema {
   const options: JsonSchema = {}
   for (const [keyword, value] of Object.entries(schema)) {
     if (structuralKeywords.has(keyword) || ignoredKeywords.has(keyword)) continue
+    if (!optionKeywords.has(keyword)) {
+      throw new Error(`Unsupported keyword "${keyword}" in ${JSON.stringify(schema)}${advice[keyword] ? `: ${advice[keyword]}` : ''}`)
+    }
     if (keyword === 'additionalProperties' && typeof value !== 'boolean') continue
     options[keyword] = value
   }
@@ -73,6 +108,7 @@ export function emitSchema(schema: JsonSchema): string {
   }
   // TypeBox has no oneOf; a union (anyOf) means the same as long as the branches are disjoint, as the
   // spec's `X or null` ones are.
+  if (schema.anyOf && schema.oneOf) throw new Error(`Unsupported: anyOf together with oneOf in ${JSON.stringify(schema)}`)
   const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
   if (variants) return withOptions('Type.Union', `[${variants.map(emitSchema).join(', ')}]`, emitOptions(schema))
   if (Array.isArray(schema.type)) {
@@ -91,6 +127,9 @@ export function emitSchema(schema: JsonSchema): string {
     case 'null':
       return withOptions('Type.Null', '', emitOptions(schema))
     case 'array':
+      if (typeof schema.items !== 'object' || schema.items === null || Array.isArray(schema.items)) {
+        throw new Error(`Unsupported array without an items schema: ${JSON.stringify(schema)}`)
+      }
       return withOptions('Type.Array', emitSchema(schema.items as JsonSchema), emitOptions(schema))
     case 'object':
       return emitObject(schema)
