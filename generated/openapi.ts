@@ -895,7 +895,7 @@ export interface components {
         CreateTenantRequest: {
             name: components["schemas"]["TenantName"];
             /** @default true */
-            active: boolean;
+            active?: boolean;
         };
         UpdateTenantRequest: {
             name?: components["schemas"]["TenantName"];

@@ -11,7 +11,7 @@ import { emitSchema, emitSchemas, type OpenApiDocument } from '../../scripts/gen
 const evaluate = (code: string): TSchema => new Function('Type', `return (${code.replace(/Type\.Unsafe<[^>]*>\(/g, 'Type.Unsafe(')})`)(Type) as TSchema
 
 const ajv = () => {
-  const instance = new Ajv2020({ strict: false, allErrors: true })
+  const instance = new Ajv2020.default({ strict: false, allErrors: true })
   addFormats.default(instance)
   return instance
 }
