@@ -658,6 +658,12 @@ export interface components {
             timestamp: components["schemas"]["Rfc3339String"];
             pagination?: components["schemas"]["Pagination"];
         };
+        /** @description The `meta` of a list response, which always carries its page's `pagination`. */
+        PageMeta: {
+            request_id: string;
+            timestamp: components["schemas"]["Rfc3339String"];
+            pagination: components["schemas"]["Pagination"];
+        };
         /**
          * @description Field name (or `_` for the whole request) to the reasons it was refused.
          * @example {
@@ -998,7 +1004,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["ChatSession"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         ChatMessageResponse: {
@@ -1014,7 +1020,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["ChatMessage"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         AgentPresenceResponse: {
@@ -1038,7 +1044,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["Tenant"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         HealthResponse: {
@@ -1062,7 +1068,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["Ticket"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         TicketReplyResponse: {
@@ -1078,7 +1084,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["TicketReply"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         NotificationResponse: {
@@ -1094,7 +1100,7 @@ export interface components {
             success: true;
             message: string;
             data: components["schemas"]["Notification"][];
-            meta: components["schemas"]["Meta"];
+            meta: components["schemas"]["PageMeta"];
             errors: null;
         };
         UnreadCountResponse: {

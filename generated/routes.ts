@@ -12,6 +12,8 @@ export const Pagination = Type.Object({ "next_cursor": Type.Optional(Type.String
 
 export const Meta = Type.Object({ "request_id": Type.String(), "timestamp": Rfc3339String, "pagination": Type.Optional(Pagination) }, {"additionalProperties":false})
 
+export const PageMeta = Type.Object({ "request_id": Type.String(), "timestamp": Rfc3339String, "pagination": Pagination }, {"description":"The `meta` of a list response, which always carries its page's `pagination`.","additionalProperties":false})
+
 export const ErrorMap = Type.Record(Type.String(), Type.Array(Type.String()), {"description":"Field name (or `_` for the whole request) to the reasons it was refused."})
 
 export const ErrorResponse = Type.Object({ "success": Type.Literal(false), "message": Type.String(), "data": Type.Null(), "meta": Meta, "errors": ErrorMap }, {"additionalProperties":false})
@@ -104,31 +106,31 @@ export const UpdateTicketRequest = Type.Object({ "status": Type.Optional(TicketS
 
 export const ChatSessionResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": ChatSession, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const ChatSessionListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(ChatSession), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const ChatSessionListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(ChatSession), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const ChatMessageResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": ChatMessage, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const ChatMessageListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(ChatMessage), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const ChatMessageListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(ChatMessage), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const AgentPresenceResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": AgentPresence, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const TenantResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Tenant, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const TenantListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Tenant), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const TenantListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Tenant), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const HealthResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Health, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const TicketResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Ticket, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const TicketListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Ticket), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const TicketListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Ticket), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const TicketReplyResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": TicketReply, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const TicketReplyListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(TicketReply), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const TicketReplyListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(TicketReply), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const NotificationResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Notification, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 
-export const NotificationListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Notification), "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
+export const NotificationListResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": Type.Array(Notification), "meta": PageMeta, "errors": Type.Null() }, {"additionalProperties":false})
 
 export const UnreadCountResponse = Type.Object({ "success": Type.Literal(true), "message": Type.String(), "data": UnreadCount, "meta": Meta, "errors": Type.Null() }, {"additionalProperties":false})
 

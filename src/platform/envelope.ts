@@ -4,20 +4,19 @@ import type { ErrorMap } from './domain-errors.js'
 
 type Pagination = components['schemas']['Pagination']
 
-// Every body the service sends is built here, so the envelope has one shape everywhere.
-const meta = (request: Pick<FastifyRequest, 'id'>, pagination?: Pagination) => ({
-  request_id: request.id,
-  timestamp: new Date().toISOString(),
-  ...(pagination && { pagination }),
-})
+type Meta = { request_id: string; timestamp: string }
 
-export const success = <Data>(request: FastifyRequest, message: string, data: Data, pagination?: Pagination) => ({
-  success: true as const,
-  message,
-  data,
-  meta: meta(request, pagination),
-  errors: null,
-})
+// Every body the service sends is built here, so the envelope has one shape everywhere.
+const meta = (request: Pick<FastifyRequest, 'id'>): Meta => ({ request_id: request.id, timestamp: new Date().toISOString() })
+
+/** A success; a list's carries its page's pagination, which its type then promises (PageMeta in openapi.yaml). */
+export function success<Data>(request: FastifyRequest, message: string, data: Data): Envelope<Data, Meta>
+export function success<Data>(request: FastifyRequest, message: string, data: Data, pagination: Pagination): Envelope<Data, Meta & { pagination: Pagination }>
+export function success<Data>(request: FastifyRequest, message: string, data: Data, pagination?: Pagination) {
+  return { success: true as const, message, data, meta: pagination ? { ...meta(request), pagination } : meta(request), errors: null }
+}
+
+type Envelope<Data, PageMeta> = { success: true; message: string; data: Data; meta: PageMeta; errors: null }
 
 // Only the id is read: answers written before any request exists (a client error on the socket) pass `{ id }`.
 export const failure = (request: Pick<FastifyRequest, 'id'>, message: string, errors: ErrorMap) => ({
