@@ -11,7 +11,7 @@ const ConfigSchema = Type.Object({
   JWT_PUBLIC_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PUBLIC KEY-----' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  /** Seconds an agent stays ONLINE after their last presence call. */
+  /** Seconds an agent stays ONLINE after their last presence call (an hour in development mode unless set). */
   PRESENCE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
   /** Seconds between keep-alive comment lines on event streams. */
   STREAM_HEARTBEAT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
@@ -82,6 +82,7 @@ export type Config = Readonly<Static<typeof ConfigSchema>>
 export class ConfigError extends Error {}
 
 const loopbackHosts = ['127.0.0.1', 'localhost', '::1']
+export const developmentPresenceTtlSeconds = 3600
 
 export function loadConfig(environment: Record<string, string | undefined>): Config {
   const known = Object.keys(ConfigSchema.properties)
@@ -89,7 +90,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   const given = Object.fromEntries(
     known.filter((name) => environment[name] !== undefined && environment[name] !== '').map((name) => [name, environment[name]]),
   )
-  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, given))
+  // Someone trying the API from Swagger UI sets ONLINE once: a minute later the agent would be OFFLINE again
+  // and the next start would file a ticket. Development mode keeps an agent ONLINE for an hour instead.
+  const trying = !given.JWT_SECRET && !given.JWT_PUBLIC_KEY && given.PRESENCE_TTL_SECONDS === undefined
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, { ...(trying && { PRESENCE_TTL_SECONDS: developmentPresenceTtlSeconds }), ...given }))
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => `${error.path.slice(1)}: ${error.message}`)
   if (problems.length > 0) throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`)
   const config = candidate as Config
@@ -110,10 +114,16 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   return Object.freeze(config)
 }
 
-export const corsOrigins = (config: Config): string[] =>
-  config.CORS_ORIGINS.split(',')
+// Any port of this machine: the development servers of frontends (Vite's 5173, and the like).
+export const loopbackOrigin = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/
+
+/** Origins whose pages may call the API: CORS_ORIGINS, or in development mode without it, pages served from this machine. */
+export function corsOrigins(config: Config): (string | RegExp)[] {
+  const listed = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean)
+  return listed.length === 0 && isDevelopmentMode(config) ? [loopbackOrigin] : listed
+}
 
 /** Without JWT settings the service runs with a well-known signing secret, for trying it out only. */
 export const isDevelopmentMode = (config: Config): boolean => !config.JWT_SECRET && !config.JWT_PUBLIC_KEY

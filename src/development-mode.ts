@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Config } from './config.js'
+import { corsOrigins, loopbackOrigin, type Config } from './config.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
 import { createTokenSigner } from './platform/tokens.js'
 
@@ -7,6 +7,8 @@ const demoTenantName = 'Demo tenant'
 const demoAgentId = 1
 const demoTenantUserId = 2
 const demoAdminId = 1000
+
+const presenceLasting = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`)
 
 /** Without JWT settings: make sure a demo tenant exists and print tokens ready to paste. */
 export async function announceDevelopmentMode(app: FastifyInstance, config: Config, address: string): Promise<void> {
@@ -26,7 +28,9 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
       `Agent token (${validity}): ${agentToken}`,
       `Tenant user (${validity}): ${tenantUserToken}`,
       `Admin token (${validity}): ${adminToken}`,
-      `Try it:            curl -H "Authorization: Bearer $TOKEN" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
+      `Try it:            curl -H "Authorization: Bearer ${agentToken}" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
+      `Presence:          an agent set ONLINE stays so for ${presenceLasting(config.PRESENCE_TTL_SECONDS)} after the last call (PRESENCE_TTL_SECONDS); an OFFLINE agent's session start files a ticket`,
+      `Browser pages:     ${corsOrigins(config)[0] === loopbackOrigin ? 'pages served from this machine (http://localhost or 127.0.0.1, any port) may call the API; list others in CORS_ORIGINS' : `CORS_ORIGINS allows ${config.CORS_ORIGINS}`}`,
       'Never run like this in production: set JWT_SECRET or JWT_PUBLIC_KEY.',
       '',
     ].join('\n'),

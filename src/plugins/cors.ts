@@ -1,8 +1,8 @@
 import cors from '@fastify/cors'
 import type { FastifyInstance } from 'fastify'
 
-/** Browser frontends on other origins, listed in CORS_ORIGINS; none by default. */
-export async function registerCors(app: FastifyInstance, origins: string[]): Promise<void> {
+/** Browser frontends on other origins (config.ts `corsOrigins`); none by default outside development mode. */
+export async function registerCors(app: FastifyInstance, origins: (string | RegExp)[]): Promise<void> {
   if (origins.length === 0) return
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,

@@ -1,0 +1,49 @@
+import t from 'tap'
+import { specErrors } from '../helpers/spec-validator.js'
+import { startServerProcess } from '../../scripts/server-process.js'
+
+// `npm start` without JWT settings (development mode): its banner is ready to use as printed, an agent set
+// ONLINE from Swagger UI stays so for an hour, and a frontend's development server on this machine may call the
+// API from the browser. The server runs as its own process: the banner is what it prints.
+
+t.test('development mode: the banner works as printed; presence lasts an hour; pages on this machine may call', async (t) => {
+  const server = await startServerProcess({ JWT_SECRET: '', JWT_PUBLIC_KEY: '', DATABASE_URL: '', DATA_DIR: 'memory://', CORS_ORIGINS: '', PRESENCE_TTL_SECONDS: '' }, { output: 'pipe' })
+  t.teardown(() => server.stop())
+  let printed = ''
+  server.child.stdout!.on('data', (chunk) => (printed += chunk))
+  server.child.stderr!.resume()
+  for (const started = Date.now(); !printed.includes('Browser pages:') && Date.now() - started < 20_000; ) await new Promise((resolve) => setTimeout(resolve, 50))
+
+  const tryIt = /Try it: +curl -H "Authorization: Bearer ([^"]+)" -H "X-Tenant-ID: ([0-9]+)" (\S+)/.exec(printed)
+  t.ok(tryIt, `the banner has a Try it line with a real token:\n${printed}`)
+  const [, token, tenantId, url] = tryIt!
+  const headers = { authorization: `Bearer ${token}`, 'x-tenant-id': tenantId }
+  const listed = await fetch(url, { headers })
+  t.equal(listed.status, 200, 'the Try it command works as printed')
+  t.same(specErrors('listSessions', 200, await listed.json()), [])
+  t.match(printed, /PRESENCE_TTL_SECONDS/, 'the banner says how long presence lasts')
+  t.match(printed, /CORS_ORIGINS/, 'the banner says which browser pages may call, and how to allow others')
+
+  const online = await fetch(`${server.baseUrl}/livechat/agents/me/presence`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ status: 'ONLINE' }),
+  })
+  const presence = ((await online.json()) as { data: { online_until: string; updated_at: string } }).data
+  const lasts = (Date.parse(presence.online_until) - Date.parse(presence.updated_at)) / 1000
+  t.equal(lasts, 3600, 'ONLINE holds an hour, not a minute')
+
+  const preflight = (origin: string) =>
+    fetch(`${server.baseUrl}/livechat/agents/me/presence`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization,content-type,x-tenant-id' },
+    })
+  for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080', 'http://localhost']) {
+    const answer = await preflight(origin)
+    t.equal(answer.headers.get('access-control-allow-origin'), origin, `${origin} may call`)
+    t.match(answer.headers.get('access-control-allow-methods'), /PUT/)
+  }
+  for (const origin of ['https://example.com', 'http://localhost.example.com', 'https://localhost:5173']) {
+    t.equal((await preflight(origin)).headers.get('access-control-allow-origin'), null, `${origin} may not`)
+  }
+})
