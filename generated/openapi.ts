@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's chat sessions, newest first */
+        /**
+         * List the tenant's chat sessions, newest first
+         * @description Every session of the tenant (`X-Tenant-ID`), OPEN and CLOSED, newest first, filtered by `status` and `agent_id` when given. Each carries the caller's `unread_count`: messages others wrote after the caller's read position.
+         */
         get: operations["listSessions"];
         put?: never;
         /**
@@ -53,7 +56,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one chat session */
+        /**
+         * Read one chat session
+         * @description One session of the tenant, with the caller's `unread_count`. A session of another tenant is 404, as an unknown one is.
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
@@ -116,10 +122,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tenants by id */
+        /**
+         * List tenants by id
+         * @description Every tenant, ascending by id, cursor-paginated by tenant id. Only a PLATFORM_ADMIN may.
+         */
         get: operations["listTenants"];
         put?: never;
-        /** Create a tenant */
+        /**
+         * Create a tenant
+         * @description Creates a tenant, active unless `active: false` is given. Only a PLATFORM_ADMIN may; no `X-Tenant-ID`.
+         */
         post: operations["createTenant"];
         delete?: never;
         options?: never;
@@ -175,7 +187,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's chat sessions, newest first (tenant side) */
+        /**
+         * List the tenant's chat sessions, newest first (tenant side)
+         * @description The tenant user's view of the tenant's sessions (the same sessions agents see), newest first, with the caller's `unread_count`.
+         */
         get: operations["listClientSessions"];
         put?: never;
         post?: never;
@@ -192,7 +207,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one of the tenant's chat sessions (tenant side) */
+        /**
+         * Read one of the tenant's chat sessions (tenant side)
+         * @description One of the tenant's sessions as the tenant user sees it, with the caller's `unread_count`; another tenant's is 404.
+         */
         get: operations["getClientSession"];
         put?: never;
         post?: never;
@@ -401,7 +419,10 @@ export interface paths {
          */
         get: operations["listTickets"];
         put?: never;
-        /** Open a ticket */
+        /**
+         * Open a ticket
+         * @description Opens a ticket for the tenant with a subject; its `message` becomes the ticket's first reply. Agents and tenant users may open one; a session start with an OFFLINE agent opens one by itself.
+         */
         post: operations["createTicket"];
         delete?: never;
         options?: never;
@@ -416,7 +437,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one ticket */
+        /**
+         * Read one ticket
+         * @description One ticket of the tenant: its status, source, subject, requester, agent and assignee. A ticket the caller may not see (another tenant user's), or another tenant's, is 404.
+         */
         get: operations["getTicket"];
         put?: never;
         post?: never;
@@ -439,7 +463,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a ticket's replies, oldest first */
+        /**
+         * List a ticket's replies, oldest first
+         * @description The ticket's replies, oldest first, cursor-paginated; the first is the message the ticket was opened with.
+         */
         get: operations["listTicketReplies"];
         put?: never;
         /**
@@ -481,7 +508,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many of the caller's notifications are unread */
+        /**
+         * How many of the caller's notifications are unread
+         * @description The number of notifications the caller has not read: the tenant's broadcasts and those addressed to them, minus their own, after their last read-all.
+         */
         get: operations["getUnreadNotificationCount"];
         put?: never;
         post?: never;
@@ -539,7 +569,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness (kept for existing probes; the same as `/health/ready`) */
+        /**
+         * Readiness (kept for existing probes; the same as `/health/ready`)
+         * @description 200 when the database answers and the instance is not shutting down, else 503. Kept for probes configured before `/health/live` and `/health/ready` existed.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -1151,6 +1184,10 @@ export interface components {
          */
         RequestTimeout: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1163,6 +1200,10 @@ export interface components {
          */
         HeadersTooLarge: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1176,6 +1217,7 @@ export interface components {
          */
         TooManyRequests: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -1193,6 +1235,10 @@ export interface components {
          */
         ServiceUnavailable: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
@@ -1203,6 +1249,7 @@ export interface components {
         /** @description The database does not answer, or the instance is shutting down. */
         NotReady: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
@@ -1217,6 +1264,10 @@ export interface components {
          */
         IdempotencyInProgress: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
@@ -1230,6 +1281,10 @@ export interface components {
          */
         IdempotencyKeyReused: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1239,6 +1294,10 @@ export interface components {
         /** @description The request is invalid or breaks a rule; `errors` names the fields and reasons. */
         BadRequest: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1251,6 +1310,10 @@ export interface components {
          */
         Unauthorized: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1260,6 +1323,10 @@ export interface components {
         /** @description The tenant is not the caller's, is unknown or inactive, or the caller's roles do not allow the call. */
         Forbidden: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1269,6 +1336,10 @@ export interface components {
         /** @description The body is larger than `HTTP_MAX_BODY_BYTES` (1 MiB by default). */
         PayloadTooLarge: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1278,6 +1349,10 @@ export interface components {
         /** @description The body is not `application/json`. */
         UnsupportedMediaType: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1287,6 +1362,10 @@ export interface components {
         /** @description Nothing with that id exists in this tenant. */
         NotFound: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1296,6 +1375,10 @@ export interface components {
         /** @description The server failed; the body carries no detail, the log carries it under `meta.request_id`. */
         InternalError: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1308,6 +1391,10 @@ export interface components {
          */
         ResumeExpired: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1320,6 +1407,10 @@ export interface components {
          */
         TooManyStreams: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1333,6 +1424,10 @@ export interface components {
          */
         EventStream: {
             headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -1374,13 +1469,15 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The request's id, also `meta.request_id` in the body and `reqId` in the log: the client's own `X-Request-ID` when it is 1 to 128 of `A-Z a-z 0-9 . _ : -`, else one made by the service. */
+        XRequestId: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
-        /** @description Requests allowed in the current window. */
+        /** @description Requests allowed in the current window. Sent while rate limits are on (`RATE_LIMIT_*_MAX` above 0); never on health and metrics. */
         RateLimitLimit: number;
-        /** @description Requests left in the current window. */
+        /** @description Requests left in the current window. Sent while rate limits are on (`RATE_LIMIT_*_MAX` above 0); never on health and metrics. */
         RateLimitRemaining: number;
-        /** @description Seconds until the window resets. */
+        /** @description Seconds until the window resets. Sent while rate limits are on (`RATE_LIMIT_*_MAX` above 0); never on health and metrics. */
         RateLimitReset: number;
     };
     pathItems: never;
@@ -1403,6 +1500,10 @@ export interface operations {
             /** @description The agent's presence after the change. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1442,6 +1543,10 @@ export interface operations {
             /** @description A page of sessions, newest first, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1486,6 +1591,10 @@ export interface operations {
             /** @description The new session. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1521,6 +1630,10 @@ export interface operations {
             /** @description The session. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1565,6 +1678,10 @@ export interface operations {
             /** @description The closed session. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1608,6 +1725,10 @@ export interface operations {
             /** @description A page of messages, ascending by `created_at`, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1656,6 +1777,10 @@ export interface operations {
             /** @description The stored message. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1696,6 +1821,10 @@ export interface operations {
             /** @description A page of tenants, ascending by id, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,6 +1869,10 @@ export interface operations {
             /** @description The new tenant. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1778,6 +1911,10 @@ export interface operations {
             /** @description The tenant after the change. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1811,6 +1948,10 @@ export interface operations {
             /** @description The agent's effective presence; an agent never seen is `OFFLINE`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1847,6 +1988,10 @@ export interface operations {
             /** @description A page of sessions, newest first, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,6 +2023,10 @@ export interface operations {
             /** @description The session. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1917,6 +2066,10 @@ export interface operations {
             /** @description A page of messages, ascending by `created_at`, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1965,6 +2118,10 @@ export interface operations {
             /** @description The stored message. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2013,6 +2170,10 @@ export interface operations {
             /** @description Accepted; whether it was forwarded or dropped by the once-a-second limit, `data.forwarded` says. */
             202: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2065,6 +2226,10 @@ export interface operations {
             /** @description The caller's read position after the call. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2113,6 +2278,10 @@ export interface operations {
             /** @description Accepted; whether it was forwarded or dropped by the once-a-second limit, `data.forwarded` says. */
             202: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2165,6 +2334,10 @@ export interface operations {
             /** @description The caller's read position after the call. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,6 +2453,10 @@ export interface operations {
             /** @description The token, and when it stops being accepted. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2320,6 +2497,10 @@ export interface operations {
             /** @description A page of tickets, newest first, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2364,6 +2545,10 @@ export interface operations {
             /** @description The new ticket; its message is its first reply. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2399,6 +2584,10 @@ export interface operations {
             /** @description The ticket. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2435,6 +2624,10 @@ export interface operations {
             /** @description The ticket after the change. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2476,6 +2669,10 @@ export interface operations {
             /** @description A page of replies, ascending by `created_at`, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2524,6 +2721,10 @@ export interface operations {
             /** @description The stored reply. */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2565,6 +2766,10 @@ export interface operations {
             /** @description A page of notifications, newest first, with `meta.pagination`. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2593,6 +2798,10 @@ export interface operations {
             /** @description The unread count. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2635,6 +2844,10 @@ export interface operations {
             /** @description The notification, read. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2680,6 +2893,10 @@ export interface operations {
             /** @description How many notifications this call marked read. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2712,6 +2929,7 @@ export interface operations {
             /** @description The service takes requests and its database answers. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2736,6 +2954,7 @@ export interface operations {
             /** @description The process answers. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2760,6 +2979,7 @@ export interface operations {
             /** @description The service takes requests and its database answers. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2784,6 +3004,7 @@ export interface operations {
             /** @description The metrics, in the Prometheus text exposition format. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -69,6 +69,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // First of all hooks, so every answer names its request, the shutdown gate's 503 included.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id)
+    done()
+  })
   const isShuttingDown = registerShutdownGate(app)
   registerResponseDeadline(app, config.RESPONSE_TIMEOUT_SECONDS)
 
@@ -80,9 +85,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addHook('onClose', async () => {
     await bus.close()
     await database.close()
-  })
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
   })
 
   // Services get the ambient database: an idempotent POST runs their queries in its own transaction.

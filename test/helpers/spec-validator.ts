@@ -42,3 +42,52 @@ export function componentErrors(schemaName: string, body: unknown): string[] {
   const validate = ajv.compile({ $ref: `openapi#/components/schemas/${schemaName}` })
   return validate(body) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`)
 }
+
+// Each operation's path as a pattern, static paths before those with parameters (`/agents/me/…` before `/agents/{id}/…`).
+const routes = Object.entries(document.paths as Record<string, Record<string, { operationId: string }>>)
+  .flatMap(([path, pathItem]) =>
+    Object.entries(pathItem).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      parameters: (path.match(/\{/g) ?? []).length,
+      operationId: operation.operationId,
+    })),
+  )
+  .sort((a, b) => a.parameters - b.parameters)
+
+/** The operation a request reaches, by its method and path, as the router would match it; undefined for none. */
+export function operationOf(method: string, url: string): string | undefined {
+  const path = url.split('?')[0]
+  return routes.find((route) => route.method === method.toUpperCase() && route.pattern.test(path))?.operationId
+}
+
+type HeaderObject = { $ref?: string; required?: boolean }
+
+/** The response headers openapi.yaml marks required for the operation and status, lower-cased. */
+function requiredHeaders(operationId: string, status: number): string[] {
+  const declared = operations.get(operationId)![String(status)] as { $ref?: string; headers?: Record<string, HeaderObject> }
+  const response = declared.$ref ? (document.components.responses[declared.$ref.split('/').pop()!] as typeof declared) : declared
+  const resolve = (header: HeaderObject): HeaderObject => (header.$ref ? document.components.headers[header.$ref.split('/').pop()!] : header)
+  return Object.entries(response.headers ?? {})
+    .filter(([, header]) => resolve(header).required)
+    .map(([name]) => name.toLowerCase())
+}
+
+/**
+ * Throws unless a JSON response to an operation fits openapi.yaml for its status, headers it marks required included. Responses of no operation
+ * (unknown routes, preflights, /docs), empty ones (HEAD) and other media types (event streams, metrics) pass.
+ */
+export function assertResponseFitsSpec(method: string, url: string, response: { statusCode: number; headers: Record<string, unknown>; body: string }): void {
+  const operationId = operationOf(method, url)
+  const json = String(response.headers['content-type'] ?? '').startsWith('application/json')
+  if (!operationId || !json || response.body === '') return
+  const errors = [
+    ...specErrors(operationId, response.statusCode, JSON.parse(response.body)),
+    ...requiredHeaders(operationId, response.statusCode)
+      .filter((name) => response.headers[name] === undefined)
+      .map((name) => `the ${name} header is missing`),
+  ]
+  if (errors.length > 0) {
+    throw new Error(`${method} ${url} answered ${response.statusCode}, which does not fit openapi.yaml for ${operationId}: ${errors.join('; ')}`)
+  }
+}

@@ -4,7 +4,7 @@ import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
 import { freshPostgresDatabase } from './fresh-database.js'
-import { specErrors } from './spec-validator.js'
+import { assertResponseFitsSpec, specErrors } from './spec-validator.js'
 
 export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 
@@ -43,6 +43,7 @@ export async function buildTestApp(
   })
   const app = await buildApp(config, appOptions)
   t.teardown(() => app.close())
+  checkEveryResponse(app)
   // Made on first use: an app verifying public-key tokens has no signer, and needs none from here.
   let sign: ReturnType<typeof createTokenSigner> | undefined
   return {
@@ -57,6 +58,21 @@ export async function buildTestApp(
       return response
     },
   }
+}
+
+/**
+ * Every response a test injects is checked against openapi.yaml for the operation its route matches, whether
+ * or not the test names the operation: one that does not fit fails the inject, and with it the test.
+ */
+function checkEveryResponse(app: FastifyInstance): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions | string) => Promise<LightMyRequestResponse>
+  const checked = async (options: InjectOptions | string) => {
+    const response = await inject(options)
+    const request = typeof options === 'string' ? { method: 'GET', url: options } : { method: options.method ?? 'GET', url: String(options.url ?? options.path ?? '/') }
+    assertResponseFitsSpec(request.method, request.url, response)
+    return response
+  }
+  app.inject = checked as typeof app.inject
 }
 
 /** Runs `suite` once per database kind, each on a fresh database and app. */
