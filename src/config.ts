@@ -33,7 +33,7 @@ const ConfigSchema = Type.Object({
   HTTP_MAX_HEADER_BYTES: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
   /** Bytes a request body may take; more is 413. */
   HTTP_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
-  /** Connections in the PostgreSQL pool of this instance. */
+  /** Connections in the PostgreSQL pool of this instance (DB_POOL_SIZE is accepted for it too). */
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   /** Longest a query waits for a free pool connection before the request is answered 503. */
   DB_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600000, default: 3000 }),
@@ -90,6 +90,12 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   const given = Object.fromEntries(
     known.filter((name) => environment[name] !== undefined && environment[name] !== '').map((name) => [name, environment[name]]),
   )
+  // DB_POOL_SIZE is the name many deployments already use for the same setting.
+  const poolSize = environment.DB_POOL_SIZE || undefined
+  if (poolSize !== undefined && given.DB_POOL_MAX !== undefined && given.DB_POOL_MAX !== poolSize) {
+    throw new ConfigError('Invalid environment: DB_POOL_SIZE and DB_POOL_MAX name the same setting; set one, or both alike')
+  }
+  if (poolSize !== undefined) given.DB_POOL_MAX = poolSize
   // Someone trying the API from Swagger UI sets ONLINE once: a minute later the agent would be OFFLINE again
   // and the next start would file a ticket. Development mode keeps an agent ONLINE for an hour instead.
   const trying = !given.JWT_SECRET && !given.JWT_PUBLIC_KEY && given.PRESENCE_TTL_SECONDS === undefined
