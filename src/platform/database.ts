@@ -147,3 +147,12 @@ export function isoTimestamp(value: string): string {
  * PostgreSQL refuses the JSON escape of a lone surrogate.
  */
 export const jsonRecords = (records: object[]): SQL => sql`${JSON.stringify(records)}::json`
+
+/**
+ * A list of ids as one `int[]` parameter, for `= any(…)`: an `in (…)` list would be a different statement, and
+ * a different prepared statement on every connection, for every length.
+ */
+export const integerArray = (ids: number[]): SQL => {
+  if (!ids.every(Number.isSafeInteger)) throw new Error(`Not a list of integers: ${ids.join(', ')}`)
+  return sql`${`{${ids.join(',')}}`}::int[]`
+}

@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/database.js'
-import { databaseUnavailableCode } from '../../platform/database-errors.js'
+import { databaseUnavailableCode, PoolAcquireTimeoutError } from '../../platform/database-errors.js'
 import { createGroupCommit, type Outcome } from '../../platform/group-commit.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { newId } from '../../platform/ids.js'
@@ -25,6 +25,8 @@ type Dependencies = {
   events: Pick<EventLog, 'transaction' | 'emit'>
   /** Whether the request runs in a transaction of its own (an idempotent POST), which its message must join. */
   inRequestTransaction: () => boolean
+  /** Longest a send may wait for its transaction to start (DB_ACQUIRE_TIMEOUT_MS): then 503, unwritten. */
+  sendWaitMs: number
 }
 
 type StartSessionRequest = { agentId: number; subject?: string; message?: string }
@@ -40,7 +42,7 @@ const unwrapped = <Result>(outcome: Outcome<Result>): Result => {
   return outcome.value
 }
 
-export function createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction }: Dependencies) {
+export function createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction, sendWaitMs }: Dependencies) {
   const writeMessages = createMessageWriter({ notifications, events })
   const writeOne = async (tx: EventTransaction, tenantId: number, send: MessageToSend): Promise<SentMessage> =>
     unwrapped((await writeMessages(tx, tenantId, [send]))[0])
@@ -49,6 +51,8 @@ export function createLivechatService({ db, presence, tickets, notifications, ev
     keyOf: (send) => send.tenantId,
     maxBatchSize: maxMessagesPerCommit,
     maxBatchesInFlight: commitsInFlightPerTenant,
+    maxWaitMs: sendWaitMs,
+    waitedTooLong: () => new PoolAcquireTimeoutError(sendWaitMs),
     write: (sends) => events.transaction((tx) => writeMessages(tx, sends[0].tenantId, sends)),
     failsEveryItem: (error) => databaseUnavailableCode(error) !== undefined,
   })

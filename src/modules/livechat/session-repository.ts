@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { integerArray, isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
@@ -76,7 +76,7 @@ export const sessionRepository = {
     const [row] = await db
       .select({ tenantId: chatSessions.tenantId })
       .from(chatSessions)
-      .where(and(inArray(chatSessions.tenantId, tenantIds), eq(chatSessions.id, id)))
+      .where(and(sql`${chatSessions.tenantId} = any(${integerArray(tenantIds)})`, eq(chatSessions.id, id)))
     return row?.tenantId
   },
 
@@ -94,7 +94,7 @@ export const sessionRepository = {
    * Numbers the next `count` messages of each OPEN session and holds the sessions' row locks until the
    * caller's transaction ends, so messages commit in the order they are numbered; closing takes the same
    * lock, so no message slips in after a close. The locks are taken in id order: concurrent batches cannot
-   * deadlock. Returns each claimed session's last number and the session as it is after that; missing and
+   * deadlock. They are the locks an UPDATE takes (no key update), which foreign-key checks do not wait for. Returns each claimed session's last number and the session as it is after that; missing and
    * closed sessions are left out.
    */
   async claimMessageSeqs(db: Database, tenantId: number, counts: Map<string, number>): Promise<Map<string, ClaimedSeqs>> {
@@ -103,7 +103,7 @@ export const sessionRepository = {
       with wanted as (select * from json_to_recordset(${wanted}) as w (id uuid, count int)),
       locked as materialized (
         select s.id from ${chatSessions} s join wanted w on w.id = s.id
-        where s.tenant_id = ${tenantId} and s.status = 'OPEN' order by s.id for update of s
+        where s.tenant_id = ${tenantId} and s.status = 'OPEN' order by s.id for no key update of s
       )
       update ${chatSessions} s set last_message_seq = s.last_message_seq + w.count, updated_at = clock_timestamp()
       from wanted w

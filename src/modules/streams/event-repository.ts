@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm'
-import { jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { and, asc, eq, gt, isNull, lte, ne, or, sql } from 'drizzle-orm'
+import { integerArray, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import type { EventDraft, StoredEvent, StreamAudience } from './stream-event.js'
 import { streamEvents, tenantEventHeads } from './stream-tables.js'
 import { tenants } from '../tenants/tenant-table.js'
@@ -97,7 +97,7 @@ export const eventRepository = {
       })
       .from(tenants)
       .leftJoin(tenantEventHeads, eq(tenantEventHeads.tenantId, tenants.id))
-      .where(inArray(tenants.id, tenantIds))
+      .where(sql`${tenants.id} = any(${integerArray(tenantIds)})`)
     return rows
   },
 
