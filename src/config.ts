@@ -82,7 +82,7 @@ export type Config = Readonly<Static<typeof ConfigSchema>>
 export class ConfigError extends Error {}
 
 const loopbackHosts = ['127.0.0.1', 'localhost', '::1']
-export const developmentPresenceTtlSeconds = 3600
+const developmentPresenceTtlSeconds = 3600
 
 export function loadConfig(environment: Record<string, string | undefined>): Config {
   const known = Object.keys(ConfigSchema.properties)
@@ -121,7 +121,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
 }
 
 // Any port of this machine: the development servers of frontends (Vite's 5173, and the like).
-export const loopbackOrigin = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/
+const loopbackOrigin = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$/
 
 /** Origins whose pages may call the API: CORS_ORIGINS, or in development mode without it, pages served from this machine. */
 export function corsOrigins(config: Config): (string | RegExp)[] {

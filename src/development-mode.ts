@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { corsOrigins, loopbackOrigin, type Config } from './config.js'
+import type { Config } from './config.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
 import { createTokenSigner } from './platform/tokens.js'
 
@@ -30,7 +30,7 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
       `Admin token (${validity}): ${adminToken}`,
       `Try it:            curl -H "Authorization: Bearer ${agentToken}" -H "X-Tenant-ID: ${tenant.id}" ${address}/livechat/sessions`,
       `Presence:          an agent set ONLINE stays so for ${presenceLasting(config.PRESENCE_TTL_SECONDS)} after the last call (PRESENCE_TTL_SECONDS); an OFFLINE agent's session start files a ticket`,
-      `Browser pages:     ${corsOrigins(config)[0] === loopbackOrigin ? 'pages served from this machine (http://localhost or 127.0.0.1, any port) may call the API; list others in CORS_ORIGINS' : `CORS_ORIGINS allows ${config.CORS_ORIGINS}`}`,
+      `Browser pages:     ${config.CORS_ORIGINS ? `CORS_ORIGINS allows ${config.CORS_ORIGINS}` : 'pages served from this machine (http://localhost or 127.0.0.1, any port) may call the API; list others in CORS_ORIGINS'}`,
       'Never run like this in production: set JWT_SECRET or JWT_PUBLIC_KEY.',
       '',
     ].join('\n'),

@@ -32,6 +32,12 @@ export function createGroupCommit<Item, Result>(options: Options<Item, Result>) 
   type Lane = { waiting: Pending<Item, Result>[]; inFlight: number }
   const lanes = new Map<number | string, Lane>()
 
+  /** Answers an item with its outcome; a writer that gave none for it fails it. */
+  function settle(pending: Pending<Item, Result>, outcome: Outcome<Result> | undefined): void {
+    if (outcome?.ok) pending.resolve(outcome.value)
+    else pending.reject(outcome ? outcome.error : new Error('The batch writer gave no outcome for this item'))
+  }
+
   /** Writes the batch and settles each of its items once, whatever `write` does. */
   async function writeBatch(batch: Pending<Item, Result>[]): Promise<void> {
     let outcomes: Outcome<Result>[]
@@ -41,20 +47,14 @@ export function createGroupCommit<Item, Result>(options: Options<Item, Result>) 
       if (batch.length === 1 || failsEveryItem(error)) return batch.forEach((pending) => pending.reject(error))
       return writeOneByOne(batch)
     }
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index] ?? { ok: false, error: new Error('The batch writer gave no outcome for this item') }
-      if (outcome.ok) pending.resolve(outcome.value)
-      else pending.reject(outcome.error)
-    })
+    batch.forEach((pending, index) => settle(pending, outcomes[index]))
   }
 
   /** After a batch failed: each item alone, until the database itself fails, which fails the rest at once. */
   async function writeOneByOne(batch: Pending<Item, Result>[]): Promise<void> {
     for (const [index, pending] of batch.entries()) {
       try {
-        const [outcome] = await write([pending.item])
-        if (outcome?.ok) pending.resolve(outcome.value)
-        else pending.reject(outcome ? outcome.error : new Error('The batch writer gave no outcome for this item'))
+        settle(pending, (await write([pending.item]))[0])
       } catch (error) {
         pending.reject(error)
         if (failsEveryItem(error)) return batch.slice(index + 1).forEach((rest) => rest.reject(error))

@@ -12,7 +12,6 @@ type PageRow = { session_found: boolean; cursor_found: boolean; id: string | nul
 
 export type NewMessage = { id: string; sessionId: string; seq: number; senderId: number; message: string }
 
-
 const inSession = (tenantId: number, sessionId: string) =>
   and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId))
 
