@@ -130,7 +130,7 @@ export interface paths {
         put?: never;
         /**
          * Create a tenant
-         * @description Creates a tenant, active unless `active: false` is given. Only a PLATFORM_ADMIN may; no `X-Tenant-ID`.
+         * @description Creates a tenant, active unless `active: false` is given, with a `domain` when one is given. Only a PLATFORM_ADMIN may; no `X-Tenant-ID`. A domain another tenant has is 409 and creates nothing.
          */
         post: operations["createTenant"];
         delete?: never;
@@ -153,8 +153,10 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename, activate or deactivate a tenant
-         * @description A deactivated tenant's users get 403 on every livechat call until it is activated again.
+         * Rename, activate or deactivate a tenant, or set its domain
+         * @description Changes the properties given. A deactivated tenant's users get 403 on every livechat call until it is
+         *     activated again. `domain: null` removes the domain; a domain another tenant has is 409 and changes
+         *     nothing. Every instance follows a change of `active` or `domain` at once.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -899,6 +901,8 @@ export interface components {
             id: components["schemas"]["TenantId"];
             name: string;
             active: boolean;
+            /** @description The host name whose calls act for this tenant without `X-Tenant-ID`, lower-case; `null` when none. */
+            domain: components["schemas"]["TenantDomain"] | null;
             created_at: components["schemas"]["Rfc3339String"];
             updated_at: components["schemas"]["Rfc3339String"];
         };
@@ -935,11 +939,23 @@ export interface components {
             name: components["schemas"]["TenantName"];
             /** @default true */
             active?: boolean;
+            /** @description The tenant's host name; absent or `null` for none. */
+            domain?: components["schemas"]["TenantDomain"] | null;
         };
         UpdateTenantRequest: {
             name?: components["schemas"]["TenantName"];
             active?: boolean;
+            /** @description A new host name for the tenant, or `null` to remove its domain. */
+            domain?: components["schemas"]["TenantDomain"] | null;
         };
+        /**
+         * @description A DNS host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens, each at most 63
+         *     characters, 253 in all, the last one starting with a letter (so no IP address), without port or trailing
+         *     dot. Stored lower-case, and unique among tenants regardless of case. A request matches it by its host
+         *     name with the port removed, so one domain serves every port.
+         * @example acme.example.com
+         */
+        TenantDomain: string;
         /**
          * @description 1 to 200 characters, not only white space, without NUL (U+0000).
          * @example Acme
@@ -1275,6 +1291,52 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description Another tenant already has this `domain` (compared without regard to case). Nothing was changed. */
+        DomainTaken: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "success": false,
+                 *       "message": "Domain already in use",
+                 *       "data": null,
+                 *       "meta": {
+                 *         "request_id": "3f1c9a4e-5b7d-4c2a-9e8f-0a1b2c3d4e5f",
+                 *         "timestamp": "2026-01-15T09:30:00.000Z"
+                 *       },
+                 *       "errors": {
+                 *         "domain": [
+                 *           "Another tenant has the domain acme.example.com"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Another tenant already has this `domain` (as `DomainTaken`; nothing was created), or a request with this
+         *     `Idempotency-Key` is still running (as `IdempotencyInProgress`, with `Retry-After`).
+         */
+        CreateTenantConflict: {
+            headers: {
+                "X-Request-ID": components["headers"]["XRequestId"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /**
          * @description This `Idempotency-Key` was used for a different request (another operation, path or body) within the
          *     last 24 hours. Nothing was done.
@@ -1291,7 +1353,11 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The request is invalid or breaks a rule; `errors` names the fields and reasons. */
+        /**
+         * @description The request is invalid or breaks a rule; `errors` names the fields and reasons. On tenant-scoped calls
+         *     this includes an `X-Tenant-ID` that is missing (and the host is no tenant's domain) or not an integer,
+         *     and an `X-Tenant-ID` that names another tenant than the domain the call was sent to.
+         */
         BadRequest: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
@@ -1320,7 +1386,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The tenant is not the caller's, is unknown or inactive, or the caller's roles do not allow the call. */
+        /**
+         * @description The tenant (from `X-Tenant-ID`, or from the domain the call was sent to) is not the caller's, is unknown
+         *     or inactive, or the caller's roles do not allow the call.
+         */
         Forbidden: {
             headers: {
                 "X-Request-ID": components["headers"]["XRequestId"];
@@ -1883,7 +1952,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["IdempotencyInProgress"];
+            409: components["responses"]["CreateTenantConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -1926,6 +1995,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["DomainTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -68,7 +68,9 @@ export const PresenceStatus = Type.Unsafe<"ONLINE" | "OFFLINE">({"type":"string"
 
 export const AgentPresence = Type.Object({ "tenant_id": TenantId, "agent_id": UserId, "status": PresenceStatus, "updated_at": Type.Union([Rfc3339String, Type.Null()], {"description":"The agent's last presence call; `null` for an agent who never made one."}), "online_until": Type.Union([Rfc3339String, Type.Null()], {"description":"When `ONLINE` lapses unless the agent sets a presence again; `null` when `OFFLINE`."}) }, {"additionalProperties":false})
 
-export const Tenant = Type.Object({ "id": TenantId, "name": Type.String(), "active": Type.Boolean(), "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
+export const TenantDomain = Type.String({"minLength":1,"maxLength":253,"pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","description":"A DNS host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens, each at most 63\ncharacters, 253 in all, the last one starting with a letter (so no IP address), without port or trailing\ndot. Stored lower-case, and unique among tenants regardless of case. A request matches it by its host\nname with the port removed, so one domain serves every port.\n"})
+
+export const Tenant = Type.Object({ "id": TenantId, "name": Type.String(), "active": Type.Boolean(), "domain": Type.Union([TenantDomain, Type.Null()], {"description":"The host name whose calls act for this tenant without `X-Tenant-ID`, lower-case; `null` when none."}), "created_at": Rfc3339String, "updated_at": Rfc3339String }, {"additionalProperties":false})
 
 export const Health = Type.Object({ "status": Type.Literal("ok") }, {"additionalProperties":false})
 
@@ -84,9 +86,9 @@ export const SetPresenceRequest = Type.Object({ "status": PresenceStatus }, {"ad
 
 export const TenantName = Type.String({"minLength":1,"maxLength":200,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]*$","description":"1 to 200 characters, not only white space, without NUL (U+0000)."})
 
-export const CreateTenantRequest = Type.Object({ "name": TenantName, "active": Type.Optional(Type.Boolean({"default":true})) }, {"additionalProperties":false})
+export const CreateTenantRequest = Type.Object({ "name": TenantName, "active": Type.Optional(Type.Boolean({"default":true})), "domain": Type.Optional(Type.Union([TenantDomain, Type.Null()], {"description":"The tenant's host name; absent or `null` for none."})) }, {"additionalProperties":false})
 
-export const UpdateTenantRequest = Type.Object({ "name": Type.Optional(TenantName), "active": Type.Optional(Type.Boolean()) }, {"minProperties":1,"additionalProperties":false})
+export const UpdateTenantRequest = Type.Object({ "name": Type.Optional(TenantName), "active": Type.Optional(Type.Boolean()), "domain": Type.Optional(Type.Union([TenantDomain, Type.Null()], {"description":"A new host name for the tenant, or `null` to remove its domain."})) }, {"minProperties":1,"additionalProperties":false})
 
 export const TicketStatus = Type.Unsafe<"OPEN" | "IN_PROGRESS" | "RESOLVED" | "CLOSED">({"type":"string","enum":["OPEN","IN_PROGRESS","RESOLVED","CLOSED"]})
 
@@ -257,7 +259,7 @@ export const operations = {
     schema: {
       params: Type.Object({ "tenant_id": TenantId }),
       body: UpdateTenantRequest,
-      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
+      response: { 200: TenantResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 408: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 431: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse },
     },
   },
   getAgentPresence: {

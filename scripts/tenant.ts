@@ -1,6 +1,6 @@
 // Tenant management from the shell, the same operations as POST/PATCH/GET /admin/tenants:
-//   npm run tenant -- create --name "Acme" [--inactive]
-//   npm run tenant -- update <id> [--name "Acme Ltd"] [--active true|false]
+//   npm run tenant -- create --name "Acme" [--inactive] [--domain acme.example.com]
+//   npm run tenant -- update <id> [--name "Acme Ltd"] [--active true|false] [--domain acme.example.com | --no-domain]
 //   npm run tenant -- list
 // Uses DATABASE_URL, or the embedded database under DATA_DIR (stop the server first: PGlite has one user).
 import { parseArgs } from 'node:util'
@@ -13,9 +13,10 @@ import { createEventBus } from '../src/modules/streams/event-bus.js'
 import { openDatabase } from '../src/platform/database.js'
 import { DomainError } from '../src/platform/domain-errors.js'
 
-const usage = `usage: npm run tenant -- create --name <name> [--inactive]
-       npm run tenant -- update <id> [--name <name>] [--active true|false]
-       npm run tenant -- list`
+const usage = `usage: npm run tenant -- create --name <name> [--inactive] [--domain <host name>]
+       npm run tenant -- update <id> [--name <name>] [--active true|false] [--domain <host name> | --no-domain]
+       npm run tenant -- list
+A tenant's domain is the host name (e.g. acme.example.com) whose requests act for it without X-Tenant-ID.`
 
 class UsageError extends Error {}
 
@@ -30,20 +31,30 @@ function parseCommand(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, active: { type: 'string' }, inactive: { type: 'boolean' } },
+    options: {
+      name: { type: 'string' },
+      active: { type: 'string' },
+      inactive: { type: 'boolean' },
+      domain: { type: 'string' },
+      'no-domain': { type: 'boolean' },
+    },
   })
   const [command, id, ...rest] = positionals
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`)
   if (values.active !== undefined && !['true', 'false'].includes(values.active)) {
     throw new UsageError('--active takes true or false')
   }
+  if (values.domain !== undefined && values['no-domain']) throw new UsageError('--domain and --no-domain exclude each other')
   const active = values.active === undefined ? undefined : values.active === 'true'
-  if (command === 'create' && id === undefined && active === undefined) {
-    return { command, values: checked(CreateTenantRequest, { name: values.name, active: !values.inactive }, 'tenant') } as const
+  // PATCH's `domain: null`, which removes the domain.
+  const domain = values['no-domain'] ? null : values.domain
+  if (command === 'create' && id === undefined && active === undefined && domain !== null) {
+    const tenant = { name: values.name, active: !values.inactive, ...(domain !== undefined && { domain }) }
+    return { command, values: checked(CreateTenantRequest, tenant, 'tenant') } as const
   }
   if (command === 'update' && id !== undefined && !values.inactive) {
     const tenantId = checked(TenantId, /^[0-9]+$/.test(id) ? Number(id) : id, 'tenant id')
-    const changes = Object.fromEntries(Object.entries({ name: values.name, active }).filter(([, value]) => value !== undefined))
+    const changes = Object.fromEntries(Object.entries({ name: values.name, active, domain }).filter(([, value]) => value !== undefined))
     return { command, id: tenantId, changes: checked(UpdateTenantRequest, changes, 'changes') } as const
   }
   if (command === 'list' && id === undefined && Object.keys(values).length === 0) return { command } as const
@@ -53,10 +64,10 @@ function parseCommand(argv: string[]) {
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv)
   const database = await openDatabase(loadConfig(process.env))
-  // Running servers on the same PostgreSQL hear of a (de)activation at once: their tenant checks and streams follow it.
+  // Running servers on the same PostgreSQL hear of a (de)activation or domain change at once: their tenant checks and streams follow it.
   const bus = createEventBus(database.notifications, 'shared', (error) => console.error(`running servers were not told: ${(error as Error).message}`))
   try {
-    const tenants = createTenantService(database.db, { activeChanged: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }) })
+    const tenants = createTenantService(database.db, { changed: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }) })
     if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed.values), null, 2))
     if (parsed.command === 'update') console.log(JSON.stringify(await tenants.update(parsed.id, parsed.changes), null, 2))
     if (parsed.command === 'list') {

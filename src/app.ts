@@ -91,12 +91,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const requestTransactions = createRequestTransactions(database.db, (error) => app.log.error({ err: error }, 'a side effect after a commit failed'))
   const { db, afterCommit, inRequestTransaction } = requestTransactions
   const tenants = createTenantService(db, {
-    activeChanged: (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })),
-    activeCacheSeconds: config.TENANT_CACHE_SECONDS,
+    changed: (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })),
+    cacheSeconds: config.TENANT_CACHE_SECONDS,
   })
-  // Every instance's tenant check follows a (de)activation made anywhere: the bus delivers it here too.
-  bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forgetActive(signal.tenantId))
-  bus.onReconnect(() => tenants.forgetActive())
+  // Every instance's tenant check follows a (de)activation or domain change made anywhere: the bus delivers it here too.
+  bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forget(signal.tenantId))
+  bus.onReconnect(() => tenants.forget())
   const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
   const events = createEventLog(db, bus, afterCommit)
   const notifications = createNotificationService({ db, events })
@@ -123,6 +123,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerAuthentication(app, {
     verifyToken: createTokenVerifier(config),
     isTenantActive: tenants.isActive,
+    tenantOfDomain: tenants.tenantOfDomain,
     redeemStreamToken: streaming.streamTokens.redeem,
   })
   app.addHook('onRequest', rateLimits.byUserAndTenant)

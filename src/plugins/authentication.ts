@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { TenantId } from '../../generated/routes.js'
+import { TenantDomain, TenantId } from '../../generated/routes.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../platform/domain-errors.js'
 import type { Principal, StreamCredentials } from '../platform/tokens.js'
 
@@ -14,6 +14,8 @@ declare module 'fastify' {
 export type AuthenticationDependencies = {
   verifyToken: (token: string) => Principal
   isTenantActive: (tenantId: number) => Promise<boolean>
+  /** The tenant whose domain a host name (lower-case, without port) is. */
+  tenantOfDomain: (hostName: string) => Promise<number | undefined>
   redeemStreamToken: (token: string, path: string, presented: { userId?: number; tenantId?: number }) => Promise<StreamCredentials>
 }
 
@@ -21,9 +23,10 @@ export type AuthenticationDependencies = {
 const bearerPattern = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i
 const tenantHeaderPattern = /^[1-9][0-9]{0,9}$/
 const maxTenantId = TenantId.maximum ?? Number.MAX_SAFE_INTEGER
+const domainPattern = new RegExp(TenantDomain.pattern ?? '^$')
 
 /**
- * Checks, in the order the contract lists them: token (401), X-Tenant-ID (400), tenant (403), role (403).
+ * Checks, in the order the contract lists them: token (401), X-Tenant-ID or domain (400), tenant (403), role (403).
  * It runs on `onRequest`, before the body is even parsed, so an unauthenticated caller learns nothing
  * about what a valid body looks like. The roles come from the operation's scopes in openapi.yaml.
  */
@@ -38,8 +41,10 @@ export function registerAuthentication(app: FastifyInstance, dependencies: Authe
       await authenticateStreamToken(request, streamToken, dependencies)
     } else {
       request.principal = authenticate(request, dependencies.verifyToken)
-      const tenantGiven = security.tenantScoped === true || (security.tenantScoped === 'optional' && request.headers['x-tenant-id'] !== undefined)
-      if (tenantGiven) request.tenantId = await authorizeTenant(request, dependencies.isTenantActive)
+      if (security.tenantScoped) {
+        const tenantId = await requestedTenant(request, dependencies.tenantOfDomain, security.tenantScoped === true)
+        if (tenantId !== undefined) request.tenantId = await authorizeTenant(request, tenantId, dependencies.isTenantActive)
+      }
     }
     const allowed: readonly string[] = security.roles
     if (!request.principal.roles.some((role) => allowed.includes(role))) {
@@ -88,17 +93,48 @@ function tenantIdOf(header: string | string[]): number {
   return tenantId
 }
 
-async function authorizeTenant(
+/**
+ * The host name the call was sent to, as a tenant's domain would be written; undefined when it cannot be one
+ * (an IP address, say). Fastify's `hostname` is the Host header without its port, or X-Forwarded-Host when
+ * TRUST_PROXY trusts the peer: a client reaching the service directly cannot choose its tenant by that header.
+ */
+function hostNameOf(request: FastifyRequest): string | undefined {
+  const hostName = request.hostname.toLowerCase().replace(/\.$/, '')
+  return hostName.length <= (TenantDomain.maxLength ?? 253) && domainPattern.test(hostName) ? hostName : undefined
+}
+
+/**
+ * The tenant the call names: by X-Tenant-ID, or by the domain it was sent to. A call may carry both, as a
+ * client that always sends the header does, but they must name the same tenant.
+ */
+async function requestedTenant(
   request: FastifyRequest,
-  isTenantActive: AuthenticationDependencies['isTenantActive'],
-): Promise<number> {
+  tenantOfDomain: AuthenticationDependencies['tenantOfDomain'],
+  required: boolean,
+): Promise<number | undefined> {
   const header = request.headers['x-tenant-id']
-  if (header === undefined) {
-    throw new InvalidRequestError('TENANT_HEADER_MISSING', 'X-Tenant-ID is required', {
-      'X-Tenant-ID': ['The header is required'],
+  const named = header === undefined ? undefined : tenantIdOf(header)
+  const hostName = hostNameOf(request)
+  const byDomain = hostName === undefined ? undefined : await tenantOfDomain(hostName)
+  if (named !== undefined && byDomain !== undefined && named !== byDomain) {
+    throw new InvalidRequestError('TENANT_MISMATCH', 'X-Tenant-ID does not match the domain', {
+      'X-Tenant-ID': [`The host ${hostName} is the domain of another tenant; send its id, or no X-Tenant-ID`],
     })
   }
-  const tenantId = tenantIdOf(header)
+  const tenantId = named ?? byDomain
+  if (tenantId === undefined && required) {
+    throw new InvalidRequestError('TENANT_HEADER_MISSING', 'X-Tenant-ID is required', {
+      'X-Tenant-ID': ["The header is required unless the call is sent to the tenant's domain"],
+    })
+  }
+  return tenantId
+}
+
+async function authorizeTenant(
+  request: FastifyRequest,
+  tenantId: number,
+  isTenantActive: AuthenticationDependencies['isTenantActive'],
+): Promise<number> {
   if (!request.principal.tenantIds.includes(tenantId) || !(await isTenantActive(tenantId))) {
     // One answer for "not yours", "unknown" and "inactive", so tenant ids cannot be probed.
     throw new PermissionError('X-Tenant-ID', 'The tenant is not active or not available to this user')

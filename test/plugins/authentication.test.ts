@@ -164,7 +164,7 @@ onEachDatabase(t, async (t, context) => {
     const response = await presence(t, context, bearer(sign(claims())))
     t.equal(response.statusCode, 400)
     t.match(response.json(), { success: false, message: 'X-Tenant-ID is required', data: null })
-    t.same(response.json().errors, { 'X-Tenant-ID': ['The header is required'] })
+    t.same(response.json().errors, { 'X-Tenant-ID': ["The header is required unless the call is sent to the tenant's domain"] })
   })
 
   t.test('400: X-Tenant-ID is not a positive integer', async (t) => {

@@ -10,9 +10,10 @@ import { testSecret } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
 // scripts/tenant.ts: the admin tenant operations from the shell.
-//   create --name <name> [--inactive] | update <id> [--name <name>] [--active true|false] | list
+//   create --name <name> [--inactive] [--domain <host>] | update <id> [--name <name>] [--active true|false]
+//   [--domain <host> | --no-domain] | list
 // Prints the tenant(s) as JSON on stdout; exit 2 with a usage message on bad arguments, 1 with a message on an
-// unknown tenant. It reads DATABASE_URL / DATA_DIR; PGlite allows one process at a time, so commands run in turn.
+// unknown tenant or a domain another tenant has. It reads DATABASE_URL / DATA_DIR; PGlite allows one process at a time, so commands run in turn.
 
 type Tenant = components['schemas']['Tenant']
 type Outcome = { code: number; stdout: string; stderr: string }
@@ -85,6 +86,28 @@ for (const kind of kinds) {
       t.same(tenants, [acme, beta])
     })
 
+    t.test('--domain gives a tenant its domain (lower-case) on create and update; --no-domain removes it', async (t) => {
+      const gamma = succeeded(t, await cli('create', '--name', 'Gamma', '--domain', 'Gamma.Example.Test'), 'create --domain')
+      t.match(gamma, { name: 'Gamma', active: true, domain: 'gamma.example.test' })
+      t.match(succeeded(t, await cli('update', String(gamma.id), '--domain', 'chat.gamma.test'), 'update --domain'), { id: gamma.id, name: 'Gamma', domain: 'chat.gamma.test' })
+      t.match(succeeded(t, await cli('update', String(acme.id), '--name', 'Acme Ltd'), 'update --name'), { id: acme.id, domain: null }, 'a domain is never given by accident')
+
+      const before = await listed(t)
+      for (const args of [
+        ['create', '--name', 'Copy', '--domain', 'CHAT.gamma.test'],
+        ['update', String(beta.id), '--domain', 'chat.gamma.test'],
+      ]) {
+        const outcome = await cli(...args)
+        t.equal(outcome.code, 1, `exit 1 for: ${JSON.stringify(args)}`)
+        t.match(outcome.stderr, /domain already in use/i)
+        t.notMatch(outcome.stderr, stackTrace, 'no stack trace')
+        t.equal(outcome.stdout, '')
+      }
+      t.same(await listed(t), before, 'a domain another tenant has: nothing created or changed')
+
+      t.match(succeeded(t, await cli('update', String(gamma.id), '--no-domain'), 'update --no-domain'), { id: gamma.id, domain: null })
+    })
+
     t.test('bad arguments exit 2 with a usage message and change nothing', async (t) => {
       const before = await listed(t)
       for (const args of [
@@ -103,6 +126,13 @@ for (const kind of kinds) {
         ['update', String(acme.id), '--name', ''],
         ['update', String(acme.id), '--name', 'n'.repeat(201)],
         ['list', 'extra'],
+        ['create', '--name', 'Gamma', '--domain', 'not a host'],
+        ['create', '--name', 'Gamma', '--domain', '127.0.0.1'],
+        ['create', '--name', 'Gamma', '--no-domain'],
+        ['update', String(acme.id), '--domain', 'acme.example.com:8080'],
+        ['update', String(acme.id), '--domain', ''],
+        ['update', String(acme.id), '--domain'],
+        ['update', String(acme.id), '--domain', 'acme.example.com', '--no-domain'],
       ]) {
         const outcome = await cli(...args)
         t.equal(outcome.code, 2, `exit 2 for: ${JSON.stringify(args)}`)

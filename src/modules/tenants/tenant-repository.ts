@@ -6,22 +6,25 @@ import { tenants } from './tenant-table.js'
 
 export type Tenant = components['schemas']['Tenant']
 type TenantRow = typeof tenants.$inferSelect
+/** What a tenant is created with; `domain` lower-case. */
+export type NewTenant = { name: string; active: boolean; domain: string | null }
 
 const toTenant = (row: TenantRow): Tenant => ({
   id: row.id,
   name: row.name,
   active: row.active,
+  domain: row.domain,
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 })
 
 export const tenantRepository = {
-  async insert(db: Database, values: { name: string; active: boolean }): Promise<Tenant> {
+  async insert(db: Database, values: NewTenant): Promise<Tenant> {
     const [row] = await db.insert(tenants).values(values).returning()
     return toTenant(row)
   },
 
-  async update(db: Database, id: number, changes: { name?: string; active?: boolean }): Promise<Tenant | undefined> {
+  async update(db: Database, id: number, changes: Partial<NewTenant>): Promise<Tenant | undefined> {
     const [row] = await db
       .update(tenants)
       .set({ ...changes, updatedAt: sql`now()` })
@@ -43,6 +46,12 @@ export const tenantRepository = {
   async isActive(db: Database, id: number): Promise<boolean> {
     const [row] = await db.select({ active: tenants.active }).from(tenants).where(eq(tenants.id, id))
     return row?.active ?? false
+  },
+
+  /** The tenant whose domain `domain` (lower-case) is. */
+  async findIdByDomain(db: Database, domain: string): Promise<number | undefined> {
+    const [row] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.domain, domain))
+    return row?.id
   },
 
   /** `limit + 1` tenants in reading direction, ascending by id. */

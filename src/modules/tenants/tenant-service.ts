@@ -1,35 +1,62 @@
 import { LRUCache } from 'lru-cache'
-import type { Database } from '../../platform/database.js'
+import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
-import { tenantRepository, type Tenant } from './tenant-repository.js'
+import { DomainTakenError } from './tenant-errors.js'
+import { tenantRepository, type NewTenant, type Tenant } from './tenant-repository.js'
+import { tenantDomainIndex } from './tenant-table.js'
 
 export type TenantService = ReturnType<typeof createTenantService>
 
 type Options = {
-  /** Told of every (de)activation after its commit, so open streams and other instances' caches can follow at once. */
-  activeChanged?: (tenantId: number) => void
-  /** Seconds an "active" answer is reused by the tenant check of every request; 0 asks the database every time. */
-  activeCacheSeconds?: number
+  /**
+   * Told of every change the tenant check of requests depends on (activation, domain) after its commit, so
+   * open streams and other instances' caches can follow at once.
+   */
+  changed?: (tenantId: number) => void
+  /** Seconds the tenant check of every request reuses an answer ("active", a domain's tenant); 0 asks the database every time. */
+  cacheSeconds?: number
 }
 
-// Enough for every tenant a busy instance serves at once; the least recently seen are asked again.
-const activeCacheEntries = 10_000
+type TenantChanges = { name?: string; active?: boolean; domain?: string | null }
 
-export function createTenantService(db: Database, { activeChanged = () => {}, activeCacheSeconds = 0 }: Options = {}) {
+// Enough for every tenant (and host name) a busy instance serves at once; the least recently seen are asked again.
+const cacheEntries = 10_000
+
+export function createTenantService(db: Database, { changed = () => {}, cacheSeconds = 0 }: Options = {}) {
+  const ttl = cacheSeconds * 1000
   // Only "active" is kept: a refusal is never stale, and a tenant created or reactivated is usable at once.
-  const knownActive = activeCacheSeconds > 0 ? new LRUCache<number, true>({ max: activeCacheEntries, ttl: activeCacheSeconds * 1000 }) : undefined
+  const knownActive = cacheSeconds > 0 ? new LRUCache<number, true>({ max: cacheEntries, ttl }) : undefined
+  // "No tenant has this domain" is kept too: a host that is no tenant's (the API's own name) is the common case.
+  const knownDomains = cacheSeconds > 0 ? new LRUCache<string, { tenantId: number | undefined }>({ max: cacheEntries, ttl }) : undefined
   // Bumped by every forget: an answer read before a change is not cached after it.
   let generation = 0
 
-  return {
-    create: (values: { name: string; active?: boolean }): Promise<Tenant> =>
-      tenantRepository.insert(db, { name: values.name, active: values.active ?? true }),
+  /** A write that may take a domain another tenant has: the unique index decides, in a savepoint of its own. */
+  async function claimingDomain<Result>(domain: string | null | undefined, write: (db: Database) => Promise<Result>): Promise<Result> {
+    if (!domain) return write(db)
+    try {
+      return await db.transaction(write)
+    } catch (error) {
+      if (isUniqueViolation(error, tenantDomainIndex)) throw new DomainTakenError(domain)
+      throw error
+    }
+  }
 
-    async update(id: number, changes: { name?: string; active?: boolean }): Promise<Tenant> {
-      const tenant = await tenantRepository.update(db, id, changes)
+  return {
+    async create(values: { name: string; active?: boolean; domain?: string | null }): Promise<Tenant> {
+      const tenant: NewTenant = { name: values.name, active: values.active ?? true, domain: values.domain?.toLowerCase() ?? null }
+      const created = await claimingDomain(tenant.domain, (db) => tenantRepository.insert(db, tenant))
+      // Instances may have cached that no tenant has this domain.
+      if (created.domain !== null) changed(created.id)
+      return created
+    },
+
+    async update(id: number, changes: TenantChanges): Promise<Tenant> {
+      const stored = changes.domain ? { ...changes, domain: changes.domain.toLowerCase() } : changes
+      const tenant = await claimingDomain(stored.domain, (db) => tenantRepository.update(db, id, stored))
       if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')
-      if (changes.active !== undefined) activeChanged(id)
+      if (changes.active !== undefined || changes.domain !== undefined) changed(id)
       return tenant
     },
 
@@ -47,16 +74,30 @@ export function createTenantService(db: Database, { activeChanged = () => {}, ac
       return active
     },
 
-    /** Drops a cached answer (one tenant, or all after signals may have been missed). */
-    forgetActive(id?: number): void {
+    /** The tenant whose domain `hostName` (lower-case) is, asked by every tenant-scoped request as `isActive` is. */
+    async tenantOfDomain(hostName: string): Promise<number | undefined> {
+      const known = knownDomains?.get(hostName)
+      if (known) return known.tenantId
+      const asked = generation
+      const tenantId = await tenantRepository.findIdByDomain(db, hostName)
+      if (asked === generation) knownDomains?.set(hostName, { tenantId })
+      return tenantId
+    },
+
+    /**
+     * Drops cached answers: one tenant's (or all, after signals may have been missed). Every domain answer
+     * goes either way: a domain moved, added or removed changes the answer for hosts this tenant never had.
+     */
+    forget(id?: number): void {
       generation++
       if (id === undefined) knownActive?.clear()
       else knownActive?.delete(id)
+      knownDomains?.clear()
     },
 
     /** The development-mode demo tenant, created on first start and found by name afterwards. */
     async ensureNamed(name: string): Promise<Tenant> {
-      return (await tenantRepository.findByName(db, name)) ?? tenantRepository.insert(db, { name, active: true })
+      return (await tenantRepository.findByName(db, name)) ?? tenantRepository.insert(db, { name, active: true, domain: null })
     },
   }
 }
