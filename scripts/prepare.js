@@ -1,15 +1,16 @@
-// Builds the typed client (dist/client) when this package is installed from git or packed, so `livechat-api/client`
-// resolves in the project that installed it. An install without dev dependencies (`npm ci --omit=dev` for
-// production) has no compiler and needs no client: it skips the build. Plain JavaScript: it runs before tsx.
+// Builds what the source tree does not hold: the typed client (dist/client), so `livechat-api/client` resolves in a
+// project that installed this package from git or a tarball, and the console (web/dist) that /console serves.
+// An install without dev dependencies (`npm ci --omit=dev`) has neither compiler: it skips both, and
+// `npm run build` is where a production build makes them. Plain JavaScript: it runs before tsx.
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
+import { existsSync } from 'node:fs'
 
-let compiler
-try {
-  compiler = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-} catch {
-  console.log('livechat-api: no TypeScript compiler (dev dependencies omitted): the client is not built')
+// npm runs this in the package's directory, where `npm install` of its dev dependencies put them.
+const tsc = 'node_modules/typescript/bin/tsc'
+const vite = 'node_modules/vite/bin/vite.js'
+if (!existsSync(tsc) || !existsSync(vite)) {
+  console.log('livechat-api: dev dependencies omitted: the client and the console are not built (npm run build builds them)')
   process.exit(0)
 }
-const { status } = spawnSync(process.execPath, [compiler, '-p', 'tsconfig.client.json'], { stdio: 'inherit' })
-process.exit(status ?? 1)
+const run = (...args) => spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1
+process.exit(run(tsc, '-p', 'tsconfig.client.json') || run(vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'))

@@ -32,6 +32,7 @@ import { createRequestTransactions } from './platform/request-transaction.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
+import { registerConsole } from './plugins/console.js'
 import { registerDocs } from './plugins/docs.js'
 import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   })
   app.addHook('onRequest', rateLimits.byUserAndTenant)
   await registerDocs(app)
+  await registerConsole(app)
 
   const handlers = {
     ...tenantRoutes(tenants),

@@ -24,6 +24,8 @@ export async function announceDevelopmentMode(app: FastifyInstance, config: Conf
       '',
       '=== DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY set; tokens are signed with a public demo secret ===',
       `Swagger UI:        ${address}/docs`,
+      `Console (agent):   ${address}/console/#token=${agentToken}&tenant=${tenant.id}`,
+      `Console (tenant):  ${address}/console/#token=${tenantUserToken}&tenant=${tenant.id}`,
       `Demo tenant:       X-Tenant-ID: ${tenant.id}  (${tenant.name})`,
       `Agent token (${validity}): ${agentToken}`,
       `Tenant user (${validity}): ${tenantUserToken}`,

@@ -22,6 +22,13 @@ t.test('development mode: the banner works as printed; presence lasts an hour; p
   t.equal(listed.status, 200, 'the Try it command works as printed')
   t.same(specErrors('listSessions', 200, await listed.json()), [])
   t.match(printed, /PRESENCE_TTL_SECONDS/, 'the banner says how long presence lasts')
+  for (const [view, role] of [['agent', 'SUPPORT_AGENT'], ['tenant', 'TENANT_USER']]) {
+    const link = new RegExp(`Console \\(${view}\\): +(\\S+)`).exec(printed)?.[1]
+    const fragment = new URLSearchParams(new URL(link ?? 'http://x/').hash.slice(1))
+    t.equal(link?.split('#')[0], `${url.replace(/\/livechat\/sessions$/, '')}/console/`, `the banner links the console for the ${view}`)
+    t.equal(fragment.get('tenant'), tenantId, 'with the demo tenant')
+    t.same(JSON.parse(Buffer.from(fragment.get('token')!.split('.')[1], 'base64url').toString()).roles, [role], `and a ${role} token`)
+  }
   t.match(printed, /CORS_ORIGINS/, 'the banner says which browser pages may call, and how to allow others')
 
   const online = await fetch(`${server.baseUrl}/livechat/agents/me/presence`, {

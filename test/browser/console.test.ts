@@ -1,0 +1,181 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BrowserContext, Page } from 'playwright-core'
+import t, { type Test } from 'tap'
+import { build } from 'vite'
+import { browserSkipReason, launchChromium, servePages, startApiForPages } from '../helpers/browser.js'
+import { agentHeaders, createTenant } from '../helpers/fixtures.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
+
+// Issue 9, the agent console in headless Chromium: "an agent and a tenant user in two browser contexts, on
+// different origins from the API where CORS matters, exchange messages and see each other's messages and typing
+// appear live; a network cut and reconnect loses nothing; the agent goes ONLINE and stays ONLINE." The console is
+// built from web/ for this test, and each page is served from an origin of its own.
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const screenshots = join(root, 'test-results')
+
+/** The console built from the current source, as paths under /console/ to what they serve. */
+async function builtConsole(t: Test): Promise<Record<string, string>> {
+  const outDir = mkdtempSync(join(tmpdir(), 'livechat-console-'))
+  t.teardown(() => rmSync(outDir, { recursive: true, force: true }))
+  await build({ configFile: join(root, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } })
+  const files: Record<string, string> = { '/console/': readFileSync(join(outDir, 'index.html'), 'utf8') }
+  for (const asset of readdirSync(join(outDir, 'assets'))) files[`/console/assets/${asset}`] = readFileSync(join(outDir, 'assets', asset), 'utf8')
+  return files
+}
+
+async function signIn(context: BrowserContext, origin: string, api: string, token: string, tenantId: number): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(`${origin}/console/#token=${token}&tenant=${tenantId}&api=${encodeURIComponent(api)}`)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('status', { name: 'Connection' }).getByText('Live').waitFor()
+  return page
+}
+
+const messages = (page: Page) => page.getByRole('log', { name: 'Messages' })
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true })
+const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`) })
+
+async function send(page: Page, text: string) {
+  await composer(page).fill(text)
+  await composer(page).press('Enter')
+  await messages(page).getByText(text, { exact: true }).waitFor()
+}
+
+t.test('the console: an agent and a tenant user chat live across origins', { skip: browserSkipReason() }, async (t) => {
+  mkdirSync(screenshots, { recursive: true })
+  const files = await builtConsole(t)
+  const agentOrigin = await servePages(t, files)
+  const tenantOrigin = await servePages(t, files)
+  // A short presence TTL, so "stays ONLINE" means renewed; a fast heartbeat, so a silent stream is noticed soon.
+  const api = await startApiForPages(t, [agentOrigin, tenantOrigin], 'pglite', { PRESENCE_TTL_SECONDS: '3', STREAM_HEARTBEAT_SECONDS: '1' })
+  const tenantId = await createTenant(t, api)
+  const agentToken = api.token({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })
+  const tenantUserToken = api.token({ sub: 2, roles: ['TENANT_USER'], tenants: [tenantId] })
+  // The tenant user reaches the API through a proxy that can cut the network.
+  const apiAddress = new URL(api.url)
+  const proxy = await startTcpProxy({ host: apiAddress.hostname, port: Number(apiAddress.port) })
+  t.teardown(() => proxy.close())
+
+  const browser = await launchChromium(t)
+  const agent = await signIn(await browser.newContext({ viewport: { width: 1200, height: 760 } }), agentOrigin, api.url, agentToken, tenantId)
+  await agent.getByRole('status', { name: 'Presence' }).getByText('ONLINE').waitFor()
+
+  await t.test('the agent starts a session and writes first: the tenant user sees it unread, then live', async (t) => {
+    await agent.getByRole('button', { name: 'Start session' }).click()
+    await send(agent, 'Halo, ada yang bisa dibantu?')
+
+    const tenant = await signIn(await browser.newContext({ viewport: { width: 1200, height: 760 } }), tenantOrigin, `http://${proxy.address}`, tenantUserToken, tenantId)
+    const sessions = tenant.getByRole('list', { name: 'Sessions' })
+    await sessions.getByLabel('1 unread').waitFor()
+    t.pass('the session shows one unread message')
+    await sessions.getByRole('button').first().click()
+    await messages(tenant).getByText('Halo, ada yang bisa dibantu?').waitFor()
+    t.equal(await sessions.getByLabel('1 unread').count(), 0, 'opened: nothing unread')
+
+    await composer(tenant).pressSequentially('Saya tidak bisa masuk', { delay: 10 })
+    await agent.getByText('Tenant user 2 is typing…').waitFor()
+    t.pass("the agent sees the tenant user's typing")
+    await composer(tenant).press('Enter')
+    await messages(agent).getByText('Saya tidak bisa masuk').waitFor()
+    t.pass("the agent sees the tenant user's message live")
+
+    await composer(agent).pressSequentially('Sebentar', { delay: 10 })
+    await tenant.getByText('Agent 1 is typing…').waitFor()
+    t.pass("the tenant user sees the agent's typing")
+    await composer(agent).press('Enter')
+    await messages(tenant).getByText('Sebentar', { exact: true }).waitFor()
+    t.pass("the tenant user sees the agent's message live")
+    await shot(agent, 'console-agent')
+    await shot(tenant, 'console-tenant')
+
+    await t.test('a network cut and reconnect loses nothing', async (t) => {
+      proxy.cut('reset')
+      await tenant.getByRole('status', { name: 'Connection' }).getByText('Reconnecting…').waitFor()
+      const during = ['Coba sekarang', 'Atau hapus cache', 'Lalu masuk lagi']
+      for (const text of during) await send(agent, text)
+      proxy.restore()
+      await tenant.getByRole('status', { name: 'Connection' }).getByText('Live').waitFor({ timeout: 15_000 })
+      for (const text of during) await messages(tenant).getByText(text, { exact: true }).waitFor()
+      const shown = await messages(tenant).locator('.text').allTextContents()
+      t.same(shown.filter((text) => during.includes(text)), during, 'every message sent during the cut, in order, once')
+    })
+
+    await t.test('the agent stays ONLINE while the page is open', async (t) => {
+      await new Promise((resolve) => setTimeout(resolve, 4000))
+      const presence = await api.call(t, 'getAgentPresence', { method: 'GET', url: '/livechat/agents/1/presence', headers: agentHeaders(api, tenantId) })
+      t.equal(presence.json().data.status, 'ONLINE', 'ONLINE past the 3 s presence TTL')
+    })
+
+    await t.test('the tenant user reads notifications and marks them all read', async (t) => {
+      const tab = tenant.getByRole('button', { name: /^Notifications/ })
+      await tab.click()
+      const unread = tenant.getByLabel('Unread notifications')
+      await unread.filter({ hasText: /^[1-9]/ }).waitFor()
+      t.ok(Number(await unread.textContent()) >= 4, `${await unread.textContent()} unread: one per agent message`)
+      await shot(tenant, 'console-notifications')
+      await tenant.getByRole('button', { name: 'Mark all read' }).click()
+      await unread.filter({ hasText: /^0$/ }).waitFor()
+      const counted = await api.call(t, 'getUnreadNotificationCount', { method: 'GET', url: '/notifications/unread-count', headers: { authorization: `Bearer ${tenantUserToken}`, 'x-tenant-id': String(tenantId) } })
+      t.equal(counted.json().data.unread, 0, 'none unread in the API either')
+      await tenant.getByRole('button', { name: 'Sessions' }).click()
+    })
+
+    await t.test('the agent closes the session: the tenant user sees it closed', async () => {
+      await agent.getByRole('button', { name: 'Close session' }).click()
+      await tenant.getByText('This session is closed.').waitFor()
+      await agent.getByText('This session is closed.').waitFor()
+    })
+  })
+
+  await t.test('offline, a start files a ticket; the agent sees it and replies', async (t) => {
+    await agent.getByRole('button', { name: 'Go offline' }).click()
+    await agent.getByRole('status', { name: 'Presence' }).getByText('OFFLINE').waitFor()
+    await agent.getByRole('button', { name: 'Start session' }).click()
+    await agent.getByRole('alert').getByText(/offline/).waitFor()
+    t.pass('the start is refused, and says why')
+    await agent.getByRole('button', { name: 'Tickets', exact: true }).click()
+    await agent.getByRole('list', { name: 'Tickets' }).getByText('Filed while offline').click()
+    await agent.getByRole('textbox', { name: 'Reply' }).fill('Kami cek dulu ya')
+    await agent.getByRole('button', { name: 'Send' }).click()
+    await agent.getByRole('list', { name: 'Replies' }).getByText('Kami cek dulu ya').waitFor()
+    await shot(agent, 'console-tickets')
+    t.pass('the reply is shown')
+  })
+})
+
+const servedConsole = join(root, 'web/dist/index.html')
+const notBuilt = !existsSync(servedConsole) && !process.env.CI && 'web/dist is not built: npm run console:build (npm ci and npm run build build it)'
+
+t.test('the API serves the built console at /console, calling its own origin', { skip: browserSkipReason() || notBuilt }, async (t) => {
+  const api = await startApiForPages(t, [])
+  const tenantId = await createTenant(t, api)
+  const redirect = await api.app.inject('/console')
+  t.same([redirect.statusCode, redirect.headers.location], [302, '/console/'], '/console leads to /console/')
+  const index = await api.app.inject('/console/')
+  t.same([index.statusCode, index.headers['cache-control']], [200, 'no-cache'], 'index.html is asked for anew')
+  const script = /\/console\/assets\/[^"]+\.js/.exec(index.body)?.[0]
+  const asset = await api.app.inject(script ?? '/console/assets/missing.js')
+  t.same([asset.statusCode, asset.headers['cache-control']], [200, 'public, max-age=31536000, immutable'], 'hashed assets are kept')
+
+  const browser = await launchChromium(t)
+  const page = await browser.newPage()
+  await page.goto(`${api.url}/console/`)
+  t.equal(await page.getByLabel('API address').inputValue(), api.url, 'the API address defaults to the page’s own origin')
+  await page.getByLabel('Token').fill(api.token({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] }))
+  await page.getByLabel('Tenant ID').fill(String(tenantId))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('status', { name: 'Connection' }).getByText('Live').waitFor()
+  t.pass('signed in and live, same origin')
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel('Token').fill(api.token({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId + 1] }))
+  await page.getByLabel('Tenant ID').fill(String(tenantId))
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('alert').getByText(/not active or not available/).waitFor()
+  await shot(page, 'console-sign-in')
+  t.pass('a token without the tenant is refused at sign-in, saying why')
+})

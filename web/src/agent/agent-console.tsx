@@ -1,0 +1,84 @@
+import type { LivechatClient } from 'livechat-api/client'
+import { useMemo, useState } from 'preact/hooks'
+import { Conversation } from '../chat/conversation'
+import { SessionList, useSessions } from '../chat/sessions'
+import { agentSide } from '../chat/sides'
+import { ConsoleHeader } from '../console-header'
+import { useLiveEvents } from '../live'
+import { failureText } from '../text'
+import { PresenceToggle } from './presence'
+import { Tickets } from './tickets'
+
+type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void }
+
+/** The support agent's console: presence, sessions with unread counts, the open chat, and tickets. */
+export function AgentConsole({ client, me, tenantId, onSignOut }: Props) {
+  const side = useMemo(() => agentSide(client), [client])
+  const live = useLiveEvents(client, 'agent')
+  const [tab, setTab] = useState<'sessions' | 'tickets'>('sessions')
+  const [openId, setOpenId] = useState<string>()
+  const { sessions, moreLeft, loadMore, problem, update, remember } = useSessions(side, live, me, openId)
+  const [startProblem, setStartProblem] = useState<string>()
+  const open = sessions.find((session) => session.id === openId)
+
+  async function start() {
+    setStartProblem(undefined)
+    const started = await client.POST('/livechat/sessions', { body: {} })
+    if (!started.ok) return setStartProblem(failureText(started))
+    remember(started.data)
+    setOpenId(started.data.id)
+  }
+
+  async function close(id: string) {
+    const closed = await client.POST('/livechat/sessions/{id}/close', { params: { path: { id } } })
+    if (!closed.ok) return setStartProblem(failureText(closed))
+    update(id, (session) => ({ ...session, ...closed.data }))
+  }
+
+  return (
+    <div class="console">
+      <ConsoleHeader title={`Agent ${me}`} tenantId={tenantId} state={live.state} onSignOut={onSignOut}>
+        <PresenceToggle client={client} />
+      </ConsoleHeader>
+      <nav class="tabs" aria-label="Views">
+        <button type="button" aria-pressed={tab === 'sessions'} onClick={() => setTab('sessions')}>
+          Sessions
+        </button>
+        <button type="button" aria-pressed={tab === 'tickets'} onClick={() => setTab('tickets')}>
+          Tickets
+        </button>
+      </nav>
+      {tab === 'tickets' ? (
+        <Tickets client={client} me={me} />
+      ) : (
+        <main class="split">
+          <aside>
+            <button type="button" class="primary" onClick={() => void start()}>
+              Start session
+            </button>
+            {startProblem && <p role="alert" class="problem">{startProblem}</p>}
+            {problem && <p role="alert" class="problem">{problem}</p>}
+            <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
+          </aside>
+          {open ? (
+            <Conversation
+              side={side}
+              session={open}
+              me={me}
+              live={live}
+              actions={
+                open.status === 'OPEN' && (
+                  <button type="button" onClick={() => void close(open.id)}>
+                    Close session
+                  </button>
+                )
+              }
+            />
+          ) : (
+            <p class="placeholder">Open a session to chat.</p>
+          )}
+        </main>
+      )}
+    </div>
+  )
+}

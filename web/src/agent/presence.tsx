@@ -1,0 +1,35 @@
+import type { LivechatClient } from 'livechat-api/client'
+import { useEffect, useState } from 'preact/hooks'
+import { failureText } from '../text'
+
+/**
+ * The agent's presence: ONLINE from sign-in, renewed while the page is open (the agent's open event stream
+ * renews it too), OFFLINE when the agent says so or signs out.
+ */
+export function PresenceToggle({ client }: { client: LivechatClient }) {
+  const [online, setOnline] = useState(true)
+  const [problem, setProblem] = useState<string>()
+  useEffect(() => {
+    if (!online) return
+    const stop = new AbortController()
+    setProblem(undefined)
+    client.stayOnline(stop.signal).catch((error: unknown) => {
+      setProblem(failureText(error))
+      setOnline(false)
+    })
+    return () => stop.abort()
+  }, [client, online])
+
+  return (
+    <div class="presence">
+      <span class={`dot ${online ? 'dot-online' : 'dot-offline'}`} aria-hidden="true" />
+      <span role="status" aria-label="Presence">
+        {online ? 'ONLINE' : 'OFFLINE'}
+      </span>
+      <button type="button" onClick={() => setOnline(!online)}>
+        {online ? 'Go offline' : 'Go online'}
+      </button>
+      {problem && <span role="alert" class="problem">{problem}</span>}
+    </div>
+  )
+}

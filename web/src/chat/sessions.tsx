@@ -1,0 +1,98 @@
+import type { ChatSession, Page } from 'livechat-api/client'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { LiveEvents } from '../live'
+import { failureText, formatDateTime } from '../text'
+import type { ChatSide } from './sides'
+
+/**
+ * The sessions a side sees, newest first, kept current by the stream: new sessions appear, closed ones change,
+ * and messages from others count as unread until their session is opened.
+ */
+export function useSessions(side: ChatSide, live: LiveEvents, me: number, openId: string | undefined) {
+  const [sessions, setSessions] = useState<ChatSession[]>([])
+  const [moreLeft, setMoreLeft] = useState(false)
+  const [problem, setProblem] = useState<string>()
+  const pages = useRef<AsyncGenerator<Page<ChatSession>> | undefined>(undefined)
+
+  async function loadMore() {
+    try {
+      const next = await pages.current?.next()
+      if (!next || next.done) return setMoreLeft(false)
+      setSessions((shown) => [...shown, ...next.value.items.filter((session) => !shown.some((known) => known.id === session.id))])
+      setMoreLeft(next.value.pagination.has_next)
+    } catch (error) {
+      setProblem(failureText(error))
+    }
+  }
+
+  useEffect(() => {
+    pages.current = side.sessions()
+    void loadMore()
+    return () => void pages.current?.return(undefined)
+  }, [side])
+
+  const remember = (added: ChatSession) => setSessions((shown) => (shown.some((session) => session.id === added.id) ? shown : [added, ...shown]))
+  const update = (id: string, change: (session: ChatSession) => ChatSession) =>
+    setSessions((shown) => shown.map((session) => (session.id === id ? change(session) : session)))
+
+  live.useListener(
+    (event) => {
+      if (event.type === 'session.opened') {
+        remember({ ...event.session, unread_count: 0 })
+      } else if (event.type === 'session.closed') {
+        update(event.session_id, (session) => ({ ...session, ...event.session }))
+      } else if (event.type === 'message.created' && event.message.sender_id !== me && event.session_id !== openId) {
+        update(event.session_id, (session) => ({ ...session, unread_count: session.unread_count + 1 }))
+      }
+    },
+    [me, openId],
+  )
+
+  // Opening a session reads it (the conversation moves the read position).
+  useEffect(() => {
+    if (openId) update(openId, (session) => ({ ...session, unread_count: 0 }))
+  }, [openId])
+
+  return { sessions, moreLeft, loadMore, problem, update, remember }
+}
+
+type ListProps = {
+  sessions: ChatSession[]
+  openId: string | undefined
+  onOpen: (id: string) => void
+  moreLeft: boolean
+  onMore: () => void
+}
+
+export function SessionList({ sessions, openId, onOpen, moreLeft, onMore }: ListProps) {
+  if (sessions.length === 0) return <p class="empty">No sessions yet.</p>
+  return (
+    <>
+      <ul class="session-list" aria-label="Sessions">
+        {sessions.map((session) => (
+          <li key={session.id}>
+            <button type="button" aria-current={session.id === openId} onClick={() => onOpen(session.id)}>
+              <span>
+                Session <code>{session.id.slice(-8)}</code>
+              </span>
+              <span class={`status status-${session.status.toLowerCase()}`}>{session.status}</span>
+              {session.unread_count > 0 && (
+                <span class="badge" aria-label={`${session.unread_count} unread`}>
+                  {session.unread_count}
+                </span>
+              )}
+              <small>
+                Agent {session.agent_id} · {formatDateTime(session.created_at)}
+              </small>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {moreLeft && (
+        <button type="button" class="more" onClick={onMore}>
+          Load more sessions
+        </button>
+      )}
+    </>
+  )
+}

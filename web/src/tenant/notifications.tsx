@@ -1,0 +1,92 @@
+import type { LivechatClient, Notification, Page } from 'livechat-api/client'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { LiveEvents } from '../live'
+import { failureText, formatDateTime } from '../text'
+
+/** The unread count, kept current by the stream; shown on the tab even while another view is open. */
+export function useUnreadCount(client: LivechatClient, live: LiveEvents) {
+  const [unread, setUnread] = useState<number>()
+  useEffect(() => {
+    void client.GET('/notifications/unread-count').then((result) => result.ok && setUnread(result.data.unread))
+  }, [client])
+  live.useListener((event) => event.type === 'notification.created' && setUnread((count) => (count ?? 0) + 1), [])
+  return { unread, setUnread }
+}
+
+type Props = { client: LivechatClient; live: LiveEvents; unread: number | undefined; setUnread: (change: (count: number | undefined) => number) => void; onOpenSession: (id: string) => void }
+
+export function Notifications({ client, live, unread, setUnread, onOpenSession }: Props) {
+  const [notifications, setNotifications] = useState<Notification[]>([])
+  const [moreLeft, setMoreLeft] = useState(false)
+  const [problem, setProblem] = useState<string>()
+  const pages = useRef<AsyncGenerator<Page<Notification>> | undefined>(undefined)
+
+  async function loadMore() {
+    try {
+      const next = await pages.current?.next()
+      if (!next || next.done) return setMoreLeft(false)
+      setNotifications((shown) => [...shown, ...next.value.items])
+      setMoreLeft(next.value.pagination.has_next)
+    } catch (error) {
+      setProblem(failureText(error))
+    }
+  }
+
+  useEffect(() => {
+    pages.current = client.pages('/notifications', { params: { query: { limit: 30 } } })
+    void loadMore()
+    return () => void pages.current?.return(undefined)
+  }, [client])
+
+  live.useListener((event) => event.type === 'notification.created' && setNotifications((shown) => [event.notification, ...shown]), [])
+
+  async function markRead(notification: Notification) {
+    if (notification.read_at === null) {
+      const marked = await client.POST('/notifications/{id}/read', { params: { path: { id: notification.id } } })
+      if (!marked.ok) return setProblem(failureText(marked))
+      setNotifications((shown) => shown.map((known) => (known.id === notification.id ? marked.data : known)))
+      setUnread((count) => Math.max(0, (count ?? 1) - 1))
+    }
+    if (notification.session_id) onOpenSession(notification.session_id)
+  }
+
+  async function markAllRead() {
+    const marked = await client.POST('/notifications/read-all')
+    if (!marked.ok) return setProblem(failureText(marked))
+    const now = new Date().toISOString()
+    setNotifications((shown) => shown.map((notification) => ({ ...notification, read_at: notification.read_at ?? now })))
+    setUnread(() => 0)
+  }
+
+  return (
+    <section class="notifications" aria-label="Notifications">
+      <header class="conversation-header">
+        <h2>
+          Notifications <span aria-label="Unread notifications">{unread ?? '…'}</span> unread
+        </h2>
+        <button type="button" onClick={() => void markAllRead()} disabled={unread === 0}>
+          Mark all read
+        </button>
+      </header>
+      {problem && <p role="alert" class="problem">{problem}</p>}
+      {notifications.length === 0 && <p class="empty">No notifications.</p>}
+      <ul class="notification-list">
+        {notifications.map((notification) => (
+          <li key={notification.id} class={notification.read_at ? 'read' : 'unread'}>
+            <button type="button" onClick={() => void markRead(notification)}>
+              <span class="text">{notification.text}</span>
+              <small>
+                {notification.read_at ? 'Read' : 'Unread'} · {formatDateTime(notification.created_at)}
+              </small>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {moreLeft && (
+        <button type="button" class="more" onClick={() => void loadMore()}>
+          Load more notifications
+        </button>
+      )}
+    </section>
+  )
+}

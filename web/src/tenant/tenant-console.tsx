@@ -1,0 +1,55 @@
+import type { LivechatClient } from 'livechat-api/client'
+import { useMemo, useState } from 'preact/hooks'
+import { Conversation } from '../chat/conversation'
+import { SessionList, useSessions } from '../chat/sessions'
+import { tenantSide } from '../chat/sides'
+import { ConsoleHeader } from '../console-header'
+import { useLiveEvents } from '../live'
+import { Notifications, useUnreadCount } from './notifications'
+
+type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void }
+
+/** The tenant user's view: their tenant's sessions and chats, and their notifications. */
+export function TenantConsole({ client, me, tenantId, onSignOut }: Props) {
+  const side = useMemo(() => tenantSide(client), [client])
+  const live = useLiveEvents(client, 'client')
+  const [tab, setTab] = useState<'sessions' | 'notifications'>('sessions')
+  const [openId, setOpenId] = useState<string>()
+  const { sessions, moreLeft, loadMore, problem } = useSessions(side, live, me, openId)
+  const { unread, setUnread } = useUnreadCount(client, live)
+  const open = sessions.find((session) => session.id === openId)
+
+  return (
+    <div class="console">
+      <ConsoleHeader title={`Tenant user ${me}`} tenantId={tenantId} state={live.state} onSignOut={onSignOut} />
+      <nav class="tabs" aria-label="Views">
+        <button type="button" aria-pressed={tab === 'sessions'} onClick={() => setTab('sessions')}>
+          Sessions
+        </button>
+        <button type="button" aria-pressed={tab === 'notifications'} onClick={() => setTab('notifications')}>
+          Notifications{unread ? ` (${unread})` : ''}
+        </button>
+      </nav>
+      {tab === 'notifications' ? (
+        <Notifications
+          client={client}
+          live={live}
+          unread={unread}
+          setUnread={setUnread}
+          onOpenSession={(id) => {
+            setOpenId(id)
+            setTab('sessions')
+          }}
+        />
+      ) : (
+        <main class="split">
+          <aside>
+            {problem && <p role="alert" class="problem">{problem}</p>}
+            <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
+          </aside>
+          {open ? <Conversation side={side} session={open} me={me} live={live} /> : <p class="placeholder">Open a session to chat.</p>}
+        </main>
+      )}
+    </div>
+  )
+}
