@@ -43,7 +43,10 @@ export function registerAuthentication(app: FastifyInstance, dependencies: Authe
       request.principal = authenticate(request, dependencies.verifyToken)
       if (security.tenantScoped) {
         const tenantId = await requestedTenant(request, dependencies.tenantOfDomain, security.tenantScoped === true)
-        if (tenantId !== undefined) request.tenantId = await authorizeTenant(request, tenantId, dependencies.isTenantActive)
+        if (tenantId !== undefined) {
+          await authorizeTenant(request, tenantId, dependencies.isTenantActive)
+          request.tenantId = tenantId
+        }
       }
     }
     const allowed: readonly string[] = security.roles
@@ -134,10 +137,9 @@ async function authorizeTenant(
   request: FastifyRequest,
   tenantId: number,
   isTenantActive: AuthenticationDependencies['isTenantActive'],
-): Promise<number> {
+): Promise<void> {
   if (!request.principal.tenantIds.includes(tenantId) || !(await isTenantActive(tenantId))) {
     // One answer for "not yours", "unknown" and "inactive", so tenant ids cannot be probed.
     throw new PermissionError('X-Tenant-ID', 'The tenant is not active or not available to this user')
   }
-  return tenantId
 }
