@@ -6,7 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { build } from 'vite'
 import { browserSkipReason, launchChromium, servePages, startApiForPages } from '../helpers/browser.js'
-import { agentHeaders, createTenant } from '../helpers/fixtures.js'
+import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 
 // Issue 9, the agent console in headless Chromium: "an agent and a tenant user in two browser contexts, on
@@ -37,7 +37,22 @@ async function signIn(context: BrowserContext, origin: string, api: string, toke
 
 const messages = (page: Page) => page.getByRole('log', { name: 'Messages' })
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true })
-const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`) })
+const axeScript = join(root, 'node_modules/axe-core/axe.min.js')
+
+/**
+ * The screen's screenshot, after axe-core checks it against WCAG 2 A and AA (labels, names, roles, contrast):
+ * "plain, accessible (labels, keyboard, contrast)".
+ */
+async function screen(t: Test, page: Page, name: string) {
+  await page.addScriptTag({ path: axeScript })
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe
+    const results = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
+  })
+  t.same(violations, [], `${name}: no WCAG 2.1 A/AA violations`)
+  await page.screenshot({ path: join(screenshots, `${name}.png`) })
+}
 
 async function send(page: Page, text: string) {
   await composer(page).fill(text)
@@ -89,8 +104,8 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
     await composer(agent).press('Enter')
     await messages(tenant).getByText('Sebentar', { exact: true }).waitFor()
     t.pass("the tenant user sees the agent's message live")
-    await shot(agent, 'console-agent')
-    await shot(tenant, 'console-tenant')
+    await screen(t, agent, 'console-agent')
+    await screen(t, tenant, 'console-tenant')
 
     await t.test('a network cut and reconnect loses nothing', async (t) => {
       proxy.cut('reset')
@@ -116,7 +131,7 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
       const unread = tenant.getByLabel('Unread notifications')
       await unread.filter({ hasText: /^[1-9]/ }).waitFor()
       t.ok(Number(await unread.textContent()) >= 4, `${await unread.textContent()} unread: one per agent message`)
-      await shot(tenant, 'console-notifications')
+      await screen(t, tenant, 'console-notifications')
       await tenant.getByRole('button', { name: 'Mark all read' }).click()
       await unread.filter({ hasText: /^0$/ }).waitFor()
       const counted = await api.call(t, 'getUnreadNotificationCount', { method: 'GET', url: '/notifications/unread-count', headers: { authorization: `Bearer ${tenantUserToken}`, 'x-tenant-id': String(tenantId) } })
@@ -128,6 +143,21 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
       await agent.getByRole('button', { name: 'Close session' }).click()
       await tenant.getByText('This session is closed.').waitFor()
       await agent.getByText('This session is closed.').waitFor()
+    })
+
+    await t.test('a long history loads page by page as the reader scrolls up', async (t) => {
+      const sessionId = await openSession(t, api, tenantId, 3)
+      const texts = Array.from({ length: 75 }, (_, index) => `Pesan ${index + 1}`)
+      for (const text of texts) await sendMessage(t, api, tenantId, sessionId, text, 3)
+      await tenant.getByRole('list', { name: 'Sessions' }).getByRole('button').filter({ hasText: sessionId.slice(-8) }).click()
+      const log = messages(tenant)
+      await log.getByText('Pesan 75', { exact: true }).waitFor()
+      t.equal(await log.locator('.text').count(), 30, 'the latest page first')
+      for (const oldest of ['Pesan 16', 'Pesan 1']) {
+        await log.evaluate((element) => element.scrollTo(0, 0))
+        await log.getByText(oldest, { exact: true }).waitFor()
+      }
+      t.same(await log.locator('.text').allTextContents(), texts, 'the whole history, in order, each message once')
     })
   })
 
@@ -142,7 +172,7 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
     await agent.getByRole('textbox', { name: 'Reply' }).fill('Kami cek dulu ya')
     await agent.getByRole('button', { name: 'Send' }).click()
     await agent.getByRole('list', { name: 'Replies' }).getByText('Kami cek dulu ya').waitFor()
-    await shot(agent, 'console-tickets')
+    await screen(t, agent, 'console-tickets')
     t.pass('the reply is shown')
   })
 })
@@ -176,6 +206,6 @@ t.test('the API serves the built console at /console, calling its own origin', {
   await page.getByLabel('Tenant ID').fill(String(tenantId))
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('alert').getByText(/not active or not available/).waitFor()
-  await shot(page, 'console-sign-in')
+  await screen(t, page, 'console-sign-in')
   t.pass('a token without the tenant is refused at sign-in, saying why')
 })

@@ -1,7 +1,8 @@
-import type { ChatSession, Page } from 'livechat-api/client'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import type { ChatSession } from 'livechat-api/client'
+import { useEffect } from 'preact/hooks'
 import type { LiveEvents } from '../live'
-import { failureText, formatDateTime } from '../text'
+import { usePagedList } from '../paged-list'
+import { formatDateTime } from '../text'
 import type { ChatSide } from './sides'
 
 /**
@@ -9,27 +10,7 @@ import type { ChatSide } from './sides'
  * and messages from others count as unread until their session is opened.
  */
 export function useSessions(side: ChatSide, live: LiveEvents, me: number, openId: string | undefined) {
-  const [sessions, setSessions] = useState<ChatSession[]>([])
-  const [moreLeft, setMoreLeft] = useState(false)
-  const [problem, setProblem] = useState<string>()
-  const pages = useRef<AsyncGenerator<Page<ChatSession>> | undefined>(undefined)
-
-  async function loadMore() {
-    try {
-      const next = await pages.current?.next()
-      if (!next || next.done) return setMoreLeft(false)
-      setSessions((shown) => [...shown, ...next.value.items.filter((session) => !shown.some((known) => known.id === session.id))])
-      setMoreLeft(next.value.pagination.has_next)
-    } catch (error) {
-      setProblem(failureText(error))
-    }
-  }
-
-  useEffect(() => {
-    pages.current = side.sessions()
-    void loadMore()
-    return () => void pages.current?.return(undefined)
-  }, [side])
+  const { items: sessions, setItems: setSessions, moreLeft, loadMore, problem } = usePagedList(side.sessions, [side])
 
   const remember = (added: ChatSession) => setSessions((shown) => (shown.some((session) => session.id === added.id) ? shown : [added, ...shown]))
   const update = (id: string, change: (session: ChatSession) => ChatSession) =>

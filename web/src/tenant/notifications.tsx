@@ -1,6 +1,7 @@
-import type { LivechatClient, Notification, Page } from 'livechat-api/client'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import type { LivechatClient, Notification } from 'livechat-api/client'
+import { useEffect, useState } from 'preact/hooks'
 import type { LiveEvents } from '../live'
+import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
 
 /** The unread count, kept current by the stream; shown on the tab even while another view is open. */
@@ -16,27 +17,10 @@ export function useUnreadCount(client: LivechatClient, live: LiveEvents) {
 type Props = { client: LivechatClient; live: LiveEvents; unread: number | undefined; setUnread: (change: (count: number | undefined) => number) => void; onOpenSession: (id: string) => void }
 
 export function Notifications({ client, live, unread, setUnread, onOpenSession }: Props) {
-  const [notifications, setNotifications] = useState<Notification[]>([])
-  const [moreLeft, setMoreLeft] = useState(false)
-  const [problem, setProblem] = useState<string>()
-  const pages = useRef<AsyncGenerator<Page<Notification>> | undefined>(undefined)
-
-  async function loadMore() {
-    try {
-      const next = await pages.current?.next()
-      if (!next || next.done) return setMoreLeft(false)
-      setNotifications((shown) => [...shown, ...next.value.items])
-      setMoreLeft(next.value.pagination.has_next)
-    } catch (error) {
-      setProblem(failureText(error))
-    }
-  }
-
-  useEffect(() => {
-    pages.current = client.pages('/notifications', { params: { query: { limit: 30 } } })
-    void loadMore()
-    return () => void pages.current?.return(undefined)
-  }, [client])
+  const { items: notifications, setItems: setNotifications, moreLeft, loadMore, problem, setProblem } = usePagedList(
+    () => client.pages('/notifications', { params: { query: { limit: 30 } } }),
+    [client],
+  )
 
   live.useListener((event) => event.type === 'notification.created' && setNotifications((shown) => [event.notification, ...shown]), [])
 
