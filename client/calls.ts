@@ -20,8 +20,11 @@ export type EnvelopeOf<P extends keyof paths, M extends Method, Init> = NonNulla
 export type ResultOf<P extends keyof paths, M extends Method, Init> =
   EnvelopeOf<P, M, Init> extends { data: infer Data; meta: infer Meta } ? ApiResult<Data, Meta> : never
 
+/** The paths answering JSON: not the event streams (`events()` reads those) nor the metrics. */
+export type JsonPathWith<M extends Method> = { [P in PathWith<M>]: [ResultOf<P, M, {}>] extends [never] ? never : P }[PathWith<M>]
+
 /** A call as openapi-fetch types it (path, then params and body), answering an `ApiResult`. */
-export type Call<M extends Method> = <P extends PathWith<M>, Init extends InitOf<P, M>>(url: P, ...init: InitParam<Init>) => Promise<ResultOf<P, M, Init>>
+export type Call<M extends Method> = <P extends JsonPathWith<M>, Init extends InitOf<P, M>>(url: P, ...init: InitParam<Init>) => Promise<ResultOf<P, M, Init>>
 
 /** A failure as an exception, where a value cannot be returned: inside an iterator. */
 export class ApiError extends Error {

@@ -29,7 +29,7 @@ export type LiveEvents = AsyncIterable<StreamEvent> & {
 }
 
 // Failures that reconnecting may cure: the API restarting, overloaded or shedding streams.
-const retryableStatuses = new Set([408, 429, 500, 502, 503, 504])
+const reopenedStatuses = new Set([408, 429, 500, 502, 503, 504])
 
 /**
  * Reads the stream with fetch rather than `EventSource`, so it sends the token and tenant as headers and resumes
@@ -51,7 +51,7 @@ export function eventsOf(baseUrl: string, transport: TransportOptions, options: 
     await sign(headers, transport)
     const response = await send(new Request(url, { headers, signal }))
     if (response.ok && response.body) return response
-    if (response.ok || retryableStatuses.has(response.status)) {
+    if (response.ok || reopenedStatuses.has(response.status)) {
       await response.body?.cancel()
       return retryAfterMs(response) ?? backoff(state.retryMs, ++state.failures)
     }
@@ -61,6 +61,7 @@ export function eventsOf(baseUrl: string, transport: TransportOptions, options: 
   }
 
   async function* follow(): AsyncGenerator<StreamEvent> {
+    if (options.signal?.aborted) return
     const stop = new AbortController()
     const abort = () => stop.abort(options.signal?.reason)
     options.signal?.addEventListener('abort', abort, { once: true })
@@ -131,8 +132,19 @@ class Watchdog {
 
 /** The events of one connection, until it ends or fails. */
 async function* framesOf(body: ReadableStream<Uint8Array>, watchdog: Watchdog, state: { lastEventId: string | undefined; retryMs: number }): AsyncGenerator<StreamEvent> {
-  const received: EventSourceMessage[] = []
-  const parser = createParser({ onEvent: (message) => received.push(message), onRetry: (milliseconds) => (state.retryMs = milliseconds) })
+  // In arrival order: events, and the ids of heartbeats that carry one without data (the position moves past
+  // events not meant for this stream), which eventsource-parser reports only through onId.
+  const received: (EventSourceMessage | { positionOnly: string })[] = []
+  const parser = createParser({
+    onId: (id) => received.push({ positionOnly: id }),
+    // An event's own id comes through onId first: the event takes its place.
+    onEvent: (message) => {
+      const last = received.at(-1)
+      if (last && 'positionOnly' in last && last.positionOnly === message.id) received.pop()
+      received.push(message)
+    },
+    onRetry: (milliseconds) => (state.retryMs = milliseconds),
+  })
   const reader = body.getReader()
   const decoder = new TextDecoder()
   try {
@@ -142,6 +154,10 @@ async function* framesOf(body: ReadableStream<Uint8Array>, watchdog: Watchdog, s
       watchdog.heard()
       parser.feed(decoder.decode(value, { stream: true }))
       for (const message of received.splice(0)) {
+        if ('positionOnly' in message) {
+          state.lastEventId = message.positionOnly
+          continue
+        }
         if (message.id !== undefined && message.id !== '') state.lastEventId = message.id
         // The caller's time with an event is not the connection's silence.
         watchdog.stop()

@@ -2,19 +2,39 @@ import { ApiError } from './calls.js'
 import type { LivechatClient } from './livechat-client.js'
 import { pause } from './transport.js'
 
-// Renewed at a third of the time left, so one lost renewal still leaves time for the next.
 const minRenewMs = 1000
+const retryMs = 5000
 
 /**
  * ONLINE lapses after the API's presence time-to-live unless renewed (an open agent event stream also renews
- * it). This renews it before `online_until`, and sets OFFLINE when `signal` aborts. A refused call throws.
+ * it). This sets ONLINE and renews it at a third of the time left, so one lost renewal still leaves time for the
+ * next; a failure of the network or the API is retried, a refusal (the token, the tenant, the role) throws.
+ * When `signal` aborts, or on a refusal, it sets OFFLINE.
  */
 export async function stayOnline(client: Pick<LivechatClient, 'PUT'>, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    const result = await client.PUT('/livechat/agents/me/presence', { body: { status: 'ONLINE' }, signal })
-    if (!result.ok) throw new ApiError(result)
-    const leftMs = Date.parse(result.data.online_until ?? '') - Date.now()
-    await pause(Math.max(minRenewMs, (leftMs || 0) / 3), signal).catch(() => undefined)
+  try {
+    while (!signal.aborted) {
+      await pause(await renew(client, signal), signal).catch(() => undefined)
+    }
+  } finally {
+    // Best effort: the page may be closing, and an agent left ONLINE lapses after the TTL anyway.
+    await client.PUT('/livechat/agents/me/presence', { body: { status: 'OFFLINE' } }).catch(() => undefined)
   }
-  await client.PUT('/livechat/agents/me/presence', { body: { status: 'OFFLINE' } })
+}
+
+/** Sets ONLINE once; answers how long to wait before the next renewal. */
+async function renew(client: Pick<LivechatClient, 'PUT'>, signal: AbortSignal): Promise<number> {
+  try {
+    const result = await client.PUT('/livechat/agents/me/presence', { body: { status: 'ONLINE' }, signal })
+    if (result.ok) {
+      // Both times are the API's, so a wrong clock here changes nothing.
+      const leftMs = Date.parse(result.data.online_until ?? '') - Date.parse(result.meta.timestamp)
+      return Math.max(minRenewMs, (leftMs || 0) / 3)
+    }
+    if (result.status < 500 && result.status !== 408 && result.status !== 429) throw new ApiError(result)
+    return retryMs
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    return retryMs
+  }
 }

@@ -12,7 +12,7 @@ export type TransportOptions = {
   fetch?: (request: Request) => Promise<Response>
 }
 
-const retryableStatuses = new Set([408, 429, 503])
+const retriedStatuses = new Set([408, 429, 503])
 const maxRetryDelayMs = 30_000
 
 /**
@@ -33,7 +33,7 @@ export function createTransport(options: TransportOptions): (request: Request) =
       await sign(sent.headers, options)
       try {
         const response = await send(sent)
-        if (last || !retryableStatuses.has(response.status)) return response
+        if (last || !(retriedStatuses.has(response.status) || stillRunning(request, response))) return response
         await response.body?.cancel()
         await pause(retryAfterMs(response) ?? backoff(firstDelayMs, attempt), request.signal)
       } catch (error) {
@@ -43,6 +43,9 @@ export function createTransport(options: TransportOptions): (request: Request) =
     }
   }
 }
+
+/** The API's 409 for a retry whose first request, with the same key, has not finished: ask again later. */
+const stillRunning = (request: Request, response: Response) => response.status === 409 && request.headers.has('Idempotency-Key') && response.headers.has('Retry-After')
 
 /** Sets the token and tenant unless the request carries its own. */
 export async function sign(headers: Headers, options: Pick<TransportOptions, 'token' | 'tenantId'>): Promise<void> {
@@ -81,10 +84,11 @@ export function pause(milliseconds: number, signal?: AbortSignal | null): Promis
 }
 
 /**
- * A random UUID (v4). `crypto.randomUUID` exists only in secure contexts (https, localhost), and a console
- * opened on a LAN address over http is not one; `getRandomValues` works everywhere.
+ * A new `Idempotency-Key`: a random UUID (v4). Every POST gets one, kept across its retries; pass your own (as
+ * the `Idempotency-Key` header) to keep one across a person's resends of the same thing. `crypto.randomUUID`
+ * exists only in secure contexts (https, localhost), and a page on a LAN address over http is not one.
  */
-function newIdempotencyKey(): string {
+export function newIdempotencyKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   bytes[6] = (bytes[6] & 0x0f) | 0x40
   bytes[8] = (bytes[8] & 0x3f) | 0x80

@@ -171,12 +171,86 @@ onEachDatabase(t, async (t: Test, context) => {
     })
   }
 
+  t.test('a heartbeat that carries an id moves the resume position without an event', async (t) => {
+    const followed = await openSession(t, context, tenantId, 8)
+    const other = await openSession(t, context, tenantId, 9)
+    const stop = new AbortController()
+    t.teardown(() => stop.abort())
+    const stream = (await clientFor(context, tenantId, 8)).events({ sessionId: followed, signal: stop.signal })
+    const events = stream[Symbol.asyncIterator]()
+    await nextEvent(events, 'stream.ready')
+    const ready = stream.lastEventId
+    const pending = nextEvent(events, 'message.created')
+    await sendMessage(t, context, tenantId, other, 'not for this stream', 9)
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    t.not(stream.lastEventId, ready, 'the position moved past the other session’s events')
+    await sendMessage(t, context, tenantId, followed, 'for this stream', 8)
+    const delivered = await pending
+    t.equal(delivered.type === 'message.created' && delivered.message.message, 'for this stream', 'and the next event still arrives')
+  })
+
+  t.test('a stream whose signal is already aborted does not open', async (t) => {
+    let opened = 0
+    const livechat = await clientFor(context, tenantId, 5, { fetch: async (request) => (opened++, fetch(request)) })
+    const stream = livechat.events({ signal: AbortSignal.abort() })
+    t.same(await stream[Symbol.asyncIterator]().next(), { done: true, value: undefined })
+    t.equal(opened, 0)
+  })
+
+  t.test('a retry whose first request is still running (409 with Retry-After) asks again with its key', async (t) => {
+    const sessionId = await openSession(t, context, tenantId, 10)
+    const keys: (string | null)[] = []
+    const livechat = await clientFor(context, tenantId, 10, {
+      fetch: async (request) => {
+        keys.push(request.headers.get('Idempotency-Key'))
+        if (keys.length === 1) return Response.json({}, { status: 409, headers: { 'Retry-After': '0' } })
+        return checkedFetch(request)
+      },
+    })
+    const sent = await livechat.POST('/livechat/sessions/{id}/messages', { params: { path: { id: sessionId } }, body: { message: 'after the wait' } })
+    t.ok(sent.ok)
+    t.same([keys.length, keys[1]], [2, keys[0]], 'asked again, with the same key')
+    const own = await livechat.POST('/livechat/sessions/{id}/messages', { params: { path: { id: sessionId }, header: { 'Idempotency-Key': 'a-key-kept-across-resends' } }, body: { message: 'resent' } })
+    const resent = await livechat.POST('/livechat/sessions/{id}/messages', { params: { path: { id: sessionId }, header: { 'Idempotency-Key': 'a-key-kept-across-resends' } }, body: { message: 'resent' } })
+    t.ok(own.ok && resent.ok && own.data.id === resent.data.id, 'a key of the caller’s own is kept: a resend is done once')
+  })
+
   t.test('a refused stream throws an ApiError instead of retrying', async (t) => {
     const livechat = await clientFor(context, tenantId, 5)
     const stream = livechat.events({ lastEventId: 'not-an-id' })
     const error = await stream[Symbol.asyncIterator]().next().catch((error: unknown) => error)
     t.type(error, ApiError)
     t.equal((error as ApiError).status, 400)
+  })
+
+  t.test('stayOnline outlasts a network failure, and sets OFFLINE when stopped mid-call', async (t) => {
+    let failing = 5
+    let hold: (() => void) | undefined
+    const livechat = await clientFor(context, tenantId, 11, {
+      fetch: async (request) => {
+        if (request.method === 'PUT' && failing-- > 0) throw new TypeError('fetch failed')
+        if (request.method === 'PUT' && hold === undefined && failing < -1) {
+          await new Promise<void>((resolve, reject) => {
+            hold = resolve
+            request.signal.addEventListener('abort', () => reject(request.signal.reason))
+          })
+        }
+        return checkedFetch(request)
+      },
+    })
+    const stop = new AbortController()
+    const staying = livechat.stayOnline(stop.signal)
+    const presence = async () => {
+      const read = await livechat.GET('/livechat/agents/{agent_id}/presence', { params: { path: { agent_id: 11 } } })
+      return read.ok ? read.data.status : read.status
+    }
+    for (const started = Date.now(); (await presence()) !== 'ONLINE' && Date.now() - started < 15_000; ) await new Promise((resolve) => setTimeout(resolve, 200))
+    t.equal(await presence(), 'ONLINE', 'ONLINE once the network is back')
+    // A renewal is held in flight, then the agent stops.
+    for (const started = Date.now(); hold === undefined && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 50))
+    stop.abort()
+    await staying
+    t.equal(await presence(), 'OFFLINE', 'OFFLINE although the stop came during a call')
   })
 
   t.test('stayOnline keeps the agent ONLINE past the presence TTL and sets OFFLINE when stopped', async (t) => {

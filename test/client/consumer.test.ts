@@ -72,3 +72,11 @@ t.test('the README example is fifteen lines', async (t) => {
   const lines = readmeExample().trim().split('\n').length
   t.ok(lines <= 15, `${lines} lines`)
 })
+
+t.test('every export is in the files a tarball or git install carries', async (t) => {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>>; files: string[] }
+  const targets = Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))
+  const carried = (path: string) => path === './package.json' || manifest.files.some((entry) => path.slice(2) === entry || path.slice(2).startsWith(`${entry}/`))
+  t.same(targets.filter((path) => !carried(path)), [], 'no export points outside `files`')
+  t.ok(targets.length >= 7, `${targets.length} export targets`)
+})

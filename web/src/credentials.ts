@@ -1,6 +1,6 @@
 /** Who is signed in, kept for the tab only (sessionStorage): a token must not outlive the browser session. */
 export type Credentials = { apiUrl: string; token: string; tenantId: number | undefined }
-export type Identity = { userId: number; roles: string[]; tenants: number[] }
+export type Identity = { userId: number; roles: string[] }
 
 const storageKey = 'livechat-console'
 
@@ -31,10 +31,10 @@ export const defaultApiUrl = () => import.meta.env.VITE_DEFAULT_API_URL || locat
 export function identityOf(token: string): Identity | undefined {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
-    const claims = JSON.parse(atob(payload)) as { sub?: unknown; roles?: unknown; tenants?: unknown }
+    const claims = JSON.parse(atob(payload)) as { sub?: unknown; roles?: unknown }
     const userId = Number(claims.sub)
     if (!Number.isInteger(userId) || !Array.isArray(claims.roles)) return undefined
-    return { userId, roles: claims.roles.map(String), tenants: Array.isArray(claims.tenants) ? claims.tenants.map(Number) : [] }
+    return { userId, roles: claims.roles.map(String) }
   } catch {
     return undefined
   }

@@ -1,9 +1,11 @@
+import { ApiError } from 'livechat-api/client'
 import { render } from 'preact'
 import { useState } from 'preact/hooks'
 import { AgentConsole } from './agent/agent-console'
 import { forgetCredentials, saveCredentials, savedCredentials } from './credentials'
 import { SignIn, signIn, type SignedIn } from './sign-in'
 import { TenantConsole } from './tenant/tenant-console'
+import { failureText } from './text'
 import './styles.css'
 
 function restored(): SignedIn | undefined {
@@ -14,22 +16,35 @@ function restored(): SignedIn | undefined {
 
 function App() {
   const [signedIn, setSignedIn] = useState(restored)
+  const [notice, setNotice] = useState<string>()
+  // Bumped to read everything anew: the view and its stream start over.
+  const [generation, setGeneration] = useState(0)
+
   if (!signedIn) {
     return (
       <SignIn
+        notice={notice}
         onSignedIn={(next) => {
           saveCredentials(next.credentials)
+          setNotice(undefined)
           setSignedIn(next)
         }}
       />
     )
   }
-  const signOut = () => {
+  const signOut = (reason?: string) => {
     forgetCredentials()
+    setNotice(reason)
     setSignedIn(undefined)
   }
-  const props = { client: signedIn.client, me: signedIn.identity.userId, tenantId: signedIn.credentials.tenantId, onSignOut: signOut }
-  return signedIn.view === 'agent' ? <AgentConsole {...props} /> : <TenantConsole {...props} />
+  const streamRefused = (error: unknown) => {
+    const status = error instanceof ApiError ? error.status : undefined
+    // 410: away so long that the missed events are gone; what is shown is read again from the start.
+    if (status === 410) setGeneration((count) => count + 1)
+    else if (status === 401 || status === 403) signOut(`Signed out: ${failureText(error)}`)
+  }
+  const props = { client: signedIn.client, me: signedIn.identity.userId, tenantId: signedIn.credentials.tenantId, onSignOut: () => signOut(), onStreamRefused: streamRefused }
+  return signedIn.view === 'agent' ? <AgentConsole key={generation} {...props} /> : <TenantConsole key={generation} {...props} />
 }
 
 render(<App />, document.getElementById('app')!)

@@ -26,7 +26,7 @@ async function verified(signedIn: SignedIn): Promise<string | undefined> {
   }
 }
 
-export function SignIn({ onSignedIn }: { onSignedIn: (signedIn: SignedIn) => void }) {
+export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (signedIn: SignedIn) => void }) {
   const [linked] = useState(credentialsFromLink)
   const [apiUrl, setApiUrl] = useState(linked.apiUrl ?? defaultApiUrl())
   const [token, setToken] = useState(linked.token ?? '')
@@ -51,6 +51,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (signedIn: SignedIn) => voi
   return (
     <main class="sign-in">
       <h1>Livechat console</h1>
+      {notice && <p role="alert" class="problem">{notice}</p>}
       <form onSubmit={submit}>
         <label for="api-url">API address</label>
         <input id="api-url" type="url" required value={apiUrl} onInput={(event) => setApiUrl(event.currentTarget.value)} />

@@ -1,7 +1,7 @@
 import { ApiError, type ApiFailure } from 'livechat-api/client'
 
 /** A failure in words for people: the API's message and its reasons by field. */
-export function failureText(failure: ApiFailure | unknown): string {
+export function failureText(failure: unknown): string {
   if (failure instanceof ApiError) return failureText(failure.failure)
   if (isFailure(failure)) {
     const reasons = Object.entries(failure.errors).map(([field, texts]) => (field === '_' ? texts.join('; ') : `${field}: ${texts.join('; ')}`))

@@ -26,6 +26,8 @@ export async function use(client: LivechatClient): Promise<void> {
   await client.POST('/livechat/sessions/{id}/messages', { params: { path: { id: 'x' } }, body: {} })
   // @ts-expect-error no such path
   await client.GET('/livechat/nowhere')
+  // @ts-expect-error an event stream is not JSON: events() reads it
+  await client.GET('/livechat/events')
   // @ts-expect-error presence is ONLINE or OFFLINE
   await client.PUT('/livechat/agents/me/presence', { body: { status: 'AWAY' } })
 

@@ -9,29 +9,30 @@ import { failureText } from '../text'
 import { PresenceToggle } from './presence'
 import { Tickets } from './tickets'
 
-type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void }
+type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void; onStreamRefused: (error: unknown) => void }
 
 /** The support agent's console: presence, sessions with unread counts, the open chat, and tickets. */
-export function AgentConsole({ client, me, tenantId, onSignOut }: Props) {
+export function AgentConsole({ client, me, tenantId, onSignOut, onStreamRefused }: Props) {
   const side = useMemo(() => agentSide(client), [client])
-  const live = useLiveEvents(client, 'agent')
+  const live = useLiveEvents(client, 'agent', onStreamRefused)
   const [tab, setTab] = useState<'sessions' | 'tickets'>('sessions')
   const [openId, setOpenId] = useState<string>()
-  const { sessions, moreLeft, loadMore, problem, update, remember } = useSessions(side, live, me, openId)
-  const [startProblem, setStartProblem] = useState<string>()
+  // A session counts unread messages unless its conversation is on screen.
+  const { sessions, moreLeft, loadMore, problem, update, remember } = useSessions(side, live, me, tab === 'sessions' ? openId : undefined)
+  const [actionProblem, setActionProblem] = useState<string>()
   const open = sessions.find((session) => session.id === openId)
 
   async function start() {
-    setStartProblem(undefined)
+    setActionProblem(undefined)
     const started = await client.POST('/livechat/sessions', { body: {} })
-    if (!started.ok) return setStartProblem(failureText(started))
+    if (!started.ok) return setActionProblem(failureText(started))
     remember(started.data)
     setOpenId(started.data.id)
   }
 
   async function close(id: string) {
     const closed = await client.POST('/livechat/sessions/{id}/close', { params: { path: { id } } })
-    if (!closed.ok) return setStartProblem(failureText(closed))
+    if (!closed.ok) return setActionProblem(failureText(closed))
     update(id, (session) => ({ ...session, ...closed.data }))
   }
 
@@ -56,12 +57,13 @@ export function AgentConsole({ client, me, tenantId, onSignOut }: Props) {
             <button type="button" class="primary" onClick={() => void start()}>
               Start session
             </button>
-            {startProblem && <p role="alert" class="problem">{startProblem}</p>}
+            {actionProblem && <p role="alert" class="problem">{actionProblem}</p>}
             {problem && <p role="alert" class="problem">{problem}</p>}
             <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
           </aside>
           {open ? (
             <Conversation
+              key={open.id}
               side={side}
               session={open}
               me={me}

@@ -1,5 +1,5 @@
 import type { LivechatClient } from 'livechat-api/client'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { failureText } from '../text'
 
 /**
@@ -9,14 +9,21 @@ import { failureText } from '../text'
 export function PresenceToggle({ client }: { client: LivechatClient }) {
   const [online, setOnline] = useState(true)
   const [problem, setProblem] = useState<string>()
+  // Each ONLINE spell starts once the last one has set OFFLINE, so a quick off-and-on cannot end OFFLINE.
+  const lastSpell = useRef<Promise<void>>(Promise.resolve())
   useEffect(() => {
     if (!online) return
     const stop = new AbortController()
     setProblem(undefined)
-    client.stayOnline(stop.signal).catch((error: unknown) => {
-      setProblem(failureText(error))
-      setOnline(false)
-    })
+    lastSpell.current = lastSpell.current
+      .then(() => (stop.signal.aborted ? undefined : client.stayOnline(stop.signal)))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          setProblem(failureText(error))
+          setOnline(false)
+        },
+      )
     return () => stop.abort()
   }, [client, online])
 

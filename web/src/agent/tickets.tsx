@@ -1,28 +1,16 @@
 import type { LivechatClient, Ticket, TicketReply } from 'livechat-api/client'
 import { useEffect, useState } from 'preact/hooks'
 import { Composer } from '../chat/composer'
+import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
 
 const statuses: Ticket['status'][] = ['OPEN', 'IN_PROGRESS', 'RESOLVED', 'CLOSED']
 
 /** Tickets, such as those filed when a session was asked of an agent who was offline, and their replies. */
 export function Tickets({ client, me }: { client: LivechatClient; me: number }) {
-  const [tickets, setTickets] = useState<Ticket[]>([])
   const [openId, setOpenId] = useState<string>()
-  const [problem, setProblem] = useState<string>()
   const [version, setVersion] = useState(0)
-
-  useEffect(() => {
-    void (async () => {
-      try {
-        const listed: Ticket[] = []
-        for await (const ticket of client.items('/tickets', { params: { query: { limit: 100 } } })) listed.push(ticket)
-        setTickets(listed)
-      } catch (error) {
-        setProblem(failureText(error))
-      }
-    })()
-  }, [client, version])
+  const { items: tickets, setItems: setTickets, moreLeft, loadMore, problem } = usePagedList(() => client.pages('/tickets', { params: { query: { limit: 30 } } }), [client, version])
 
   const open = tickets.find((ticket) => ticket.id === openId)
   return (
@@ -49,9 +37,20 @@ export function Tickets({ client, me }: { client: LivechatClient; me: number }) 
             ))}
           </ul>
         )}
+        {moreLeft && (
+          <button type="button" class="more" onClick={() => void loadMore()}>
+            Load more tickets
+          </button>
+        )}
       </aside>
       {open ? (
-        <TicketThread client={client} ticket={open} me={me} onChanged={(changed) => setTickets(tickets.map((ticket) => (ticket.id === changed.id ? changed : ticket)))} />
+        <TicketThread
+          key={open.id}
+          client={client}
+          ticket={open}
+          me={me}
+          onChanged={(changed) => setTickets((shown) => shown.map((ticket) => (ticket.id === changed.id ? changed : ticket)))}
+        />
       ) : (
         <p class="placeholder">Open a ticket to read and reply.</p>
       )}
@@ -64,10 +63,11 @@ type ThreadProps = { client: LivechatClient; ticket: Ticket; me: number; onChang
 function TicketThread({ client, ticket, me, onChanged }: ThreadProps) {
   const [replies, setReplies] = useState<TicketReply[]>([])
   const [problem, setProblem] = useState<string>()
+  const [status, setStatus] = useState(ticket.status)
   const path = { path: { id: ticket.id } }
 
+  // Keyed by ticket (see Tickets), so a slow answer for another ticket never lands here.
   useEffect(() => {
-    setReplies([])
     void (async () => {
       try {
         const listed: TicketReply[] = []
@@ -77,9 +77,11 @@ function TicketThread({ client, ticket, me, onChanged }: ThreadProps) {
         setProblem(failureText(error))
       }
     })()
-  }, [ticket.id])
+  }, [])
 
-  async function move(status: Ticket['status']) {
+  // Applied by a button, not on change: arrowing through a select must not move the ticket at each step.
+  async function move(event: Event) {
+    event.preventDefault()
     const changed = await client.PATCH('/tickets/{id}', { params: path, body: { status } })
     if (!changed.ok) return setProblem(failureText(changed))
     onChanged(changed.data)
@@ -89,16 +91,21 @@ function TicketThread({ client, ticket, me, onChanged }: ThreadProps) {
     <section class="conversation" aria-label={`Ticket ${ticket.subject}`}>
       <header class="conversation-header">
         <h2>{ticket.subject}</h2>
-        <label>
-          Status{' '}
-          <select value={ticket.status} onChange={(event) => void move(event.currentTarget.value as Ticket['status'])}>
-            {statuses.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </label>
+        <form class="ticket-status" onSubmit={move}>
+          <label>
+            Status{' '}
+            <select value={status} onChange={(event) => setStatus(event.currentTarget.value as Ticket['status'])}>
+              {statuses.map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={status === ticket.status}>
+            Update status
+          </button>
+        </form>
       </header>
       {problem && <p role="alert" class="problem">{problem}</p>}
       <ol class="messages" aria-label="Replies">
@@ -112,7 +119,7 @@ function TicketThread({ client, ticket, me, onChanged }: ThreadProps) {
       </ol>
       <Composer
         label="Reply"
-        onSend={(message) => client.POST('/tickets/{id}/replies', { params: path, body: { message } })}
+        onSend={(message, key) => client.POST('/tickets/{id}/replies', { params: { ...path, header: { 'Idempotency-Key': key } }, body: { message } })}
         onSent={(reply) => setReplies((shown) => [...shown, reply])}
       />
     </section>

@@ -1,6 +1,6 @@
 import type { ChatMessage, ChatSession, Page } from 'livechat-api/client'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
-import type { LiveEvents } from '../live'
+import type { Live } from '../live'
 import { failureText, formatTime } from '../text'
 import { Composer } from './composer'
 import type { ChatSide } from './sides'
@@ -9,7 +9,7 @@ type Props = {
   side: ChatSide
   session: ChatSession
   me: number
-  live: LiveEvents
+  live: Live
   /** Shown above the history: the agent's close button. */
   actions?: preact.ComponentChildren
 }
@@ -27,6 +27,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
   const [typing, setTyping] = useState<{ userId: number; who: string; until: number }>()
   const pages = useRef<AsyncGenerator<Page<ChatMessage>> | undefined>(undefined)
   const loading = useRef(false)
+  const [busy, setBusy] = useState(false)
   const list = useRef<HTMLDivElement>(null)
   const stickToBottom = useRef(true)
   const keptScroll = useRef<number | undefined>(undefined)
@@ -41,6 +42,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
   async function loadOlder() {
     if (loading.current || !pages.current) return
     loading.current = true
+    setBusy(true)
     try {
       const next = await pages.current.next()
       if (next.done) return setOlderLeft(false)
@@ -51,31 +53,29 @@ export function Conversation({ side, session, me, live, actions }: Props) {
       setProblem(failureText(error))
     } finally {
       loading.current = false
+      setBusy(false)
     }
   }
 
+  // The parent gives each session a Conversation of its own (key), so nothing of one shows in another.
   useEffect(() => {
-    setMessages([])
-    setOlderLeft(true)
-    setProblem(undefined)
-    stickToBottom.current = true
     pages.current = side.history(session.id)
     void loadOlder()
     return () => void pages.current?.return(undefined)
-  }, [session.id])
+  }, [])
 
   live.useListener(
     (event) => {
       if (!('session_id' in event) || event.session_id !== session.id) return
       if (event.type === 'message.created') {
         merge([event.message], 'after')
-        if (event.message.sender_id === typing?.userId) setTyping(undefined)
+        setTyping((shown) => (shown?.userId === event.message.sender_id ? undefined : shown))
       }
       if (event.type === 'typing' && event.user_id !== me) {
         setTyping({ userId: event.user_id, who: `${event.side === 'agent' ? 'Agent' : 'Tenant user'} ${event.user_id}`, until: Date.now() + typingShownMs })
       }
     },
-    [session.id, me, typing],
+    [session.id, me],
   )
 
   useEffect(() => {
@@ -96,10 +96,16 @@ export function Conversation({ side, session, me, live, actions }: Props) {
     }
   }, [messages])
 
-  // What is shown is read: the read position follows the last message from the other side.
+  // What is shown is read: the read position follows the last message from the other side, while the page is
+  // in view. A lost read call only leaves the position behind until the next one.
   const lastFromOthers = messages.findLast((message) => message.sender_id !== me)
   useEffect(() => {
-    if (lastFromOthers) void side.read(session.id, lastFromOthers.id)
+    const markRead = () => {
+      if (lastFromOthers && document.visibilityState === 'visible') side.read(session.id, lastFromOthers.id).catch(() => undefined)
+    }
+    markRead()
+    document.addEventListener('visibilitychange', markRead)
+    return () => document.removeEventListener('visibilitychange', markRead)
   }, [lastFromOthers?.id])
 
   function scrolled() {
@@ -117,7 +123,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
         {actions}
       </header>
       {problem && <p role="alert" class="problem">{problem}</p>}
-      <div class="messages" role="log" aria-label="Messages" ref={list} onScroll={scrolled} tabIndex={0}>
+      <div class="messages" role="log" aria-label="Messages" aria-busy={busy} ref={list} onScroll={scrolled} tabIndex={0}>
         <ol>
         {olderLeft && (
           <li class="older">
@@ -135,7 +141,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
       </div>
       <p class="typing" aria-live="polite">{typing ? `${typing.who} is typing…` : ''}</p>
       {session.status === 'OPEN' ? (
-        <Composer label="Message" onTyping={() => side.typing(session.id)} onSend={(text) => side.send(session.id, text)} onSent={(message) => merge([message], 'after')} />
+        <Composer label="Message" onTyping={() => side.typing(session.id)} onSend={(text, key) => side.send(session.id, text, key)} onSent={(message) => merge([message], 'after')} />
       ) : (
         <p class="closed-note">This session is closed.</p>
       )}

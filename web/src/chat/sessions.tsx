@@ -1,6 +1,6 @@
 import type { ChatSession } from 'livechat-api/client'
 import { useEffect } from 'preact/hooks'
-import type { LiveEvents } from '../live'
+import type { Live } from '../live'
 import { usePagedList } from '../paged-list'
 import { formatDateTime } from '../text'
 import type { ChatSide } from './sides'
@@ -9,7 +9,7 @@ import type { ChatSide } from './sides'
  * The sessions a side sees, newest first, kept current by the stream: new sessions appear, closed ones change,
  * and messages from others count as unread until their session is opened.
  */
-export function useSessions(side: ChatSide, live: LiveEvents, me: number, openId: string | undefined) {
+export function useSessions(side: ChatSide, live: Live, me: number, openId: string | undefined) {
   const { items: sessions, setItems: setSessions, moreLeft, loadMore, problem } = usePagedList(side.sessions, [side])
 
   const remember = (added: ChatSession) => setSessions((shown) => (shown.some((session) => session.id === added.id) ? shown : [added, ...shown]))
@@ -58,8 +58,9 @@ export function SessionList({ sessions, openId, onOpen, moreLeft, onMore }: List
               </span>
               <span class={`status status-${session.status.toLowerCase()}`}>{session.status}</span>
               {session.unread_count > 0 && (
-                <span class="badge" aria-label={`${session.unread_count} unread`}>
+                <span class="badge">
                   {session.unread_count}
+                  <span class="visually-hidden"> unread</span>
                 </span>
               )}
               <small>

@@ -1,28 +1,44 @@
 import type { LivechatClient, Notification } from 'livechat-api/client'
 import { useEffect, useState } from 'preact/hooks'
-import type { LiveEvents } from '../live'
+import type { Live } from '../live'
 import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
 
 /** The unread count, kept current by the stream; shown on the tab even while another view is open. */
-export function useUnreadCount(client: LivechatClient, live: LiveEvents) {
+export function useUnreadCount(client: LivechatClient, live: Live) {
   const [unread, setUnread] = useState<number>()
+  const [problem, setProblem] = useState<string>()
   useEffect(() => {
-    void client.GET('/notifications/unread-count').then((result) => result.ok && setUnread(result.data.unread))
+    client
+      .GET('/notifications/unread-count')
+      .then((result) => (result.ok ? setUnread(result.data.unread) : setProblem(failureText(result))))
+      .catch((error: unknown) => setProblem(failureText(error)))
   }, [client])
   live.useListener((event) => event.type === 'notification.created' && setUnread((count) => (count ?? 0) + 1), [])
-  return { unread, setUnread }
+  return { unread, setUnread, problem }
 }
 
-type Props = { client: LivechatClient; live: LiveEvents; unread: number | undefined; setUnread: (change: (count: number | undefined) => number) => void; onOpenSession: (id: string) => void }
+type Props = {
+  client: LivechatClient
+  live: Live
+  unread: number | undefined
+  countProblem: string | undefined
+  setUnread: (change: (count: number | undefined) => number) => void
+  onOpenSession: (id: string) => void
+}
 
-export function Notifications({ client, live, unread, setUnread, onOpenSession }: Props) {
+export function Notifications({ client, live, unread, countProblem, setUnread, onOpenSession }: Props) {
   const { items: notifications, setItems: setNotifications, moreLeft, loadMore, problem, setProblem } = usePagedList(
     () => client.pages('/notifications', { params: { query: { limit: 30 } } }),
     [client],
   )
 
-  live.useListener((event) => event.type === 'notification.created' && setNotifications((shown) => [event.notification, ...shown]), [])
+  live.useListener(
+    (event) =>
+      event.type === 'notification.created' &&
+      setNotifications((shown) => (shown.some((known) => known.id === event.notification.id) ? shown : [event.notification, ...shown])),
+    [],
+  )
 
   async function markRead(notification: Notification) {
     if (notification.read_at === null) {
@@ -45,14 +61,15 @@ export function Notifications({ client, live, unread, setUnread, onOpenSession }
   return (
     <section class="notifications" aria-label="Notifications">
       <header class="conversation-header">
-        <h2>
-          Notifications <span aria-label="Unread notifications">{unread ?? '…'}</span> unread
-        </h2>
-        <button type="button" onClick={() => void markAllRead()} disabled={unread === 0}>
+        <h2>Notifications</h2>
+        <p role="status" class="unread-count">
+          {unread === undefined ? 'Counting…' : `${unread} unread`}
+        </p>
+        <button type="button" onClick={() => void markAllRead()} disabled={!unread}>
           Mark all read
         </button>
       </header>
-      {problem && <p role="alert" class="problem">{problem}</p>}
+      {(problem ?? countProblem) && <p role="alert" class="problem">{problem ?? countProblem}</p>}
       {notifications.length === 0 && <p class="empty">No notifications.</p>}
       <ul class="notification-list">
         {notifications.map((notification) => (

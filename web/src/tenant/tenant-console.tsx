@@ -5,19 +5,33 @@ import { SessionList, useSessions } from '../chat/sessions'
 import { tenantSide } from '../chat/sides'
 import { ConsoleHeader } from '../console-header'
 import { useLiveEvents } from '../live'
+import { failureText } from '../text'
 import { Notifications, useUnreadCount } from './notifications'
 
-type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void }
+type Props = { client: LivechatClient; me: number; tenantId: number | undefined; onSignOut: () => void; onStreamRefused: (error: unknown) => void }
 
 /** The tenant user's view: their tenant's sessions and chats, and their notifications. */
-export function TenantConsole({ client, me, tenantId, onSignOut }: Props) {
+export function TenantConsole({ client, me, tenantId, onSignOut, onStreamRefused }: Props) {
   const side = useMemo(() => tenantSide(client), [client])
-  const live = useLiveEvents(client, 'client')
+  const live = useLiveEvents(client, 'client', onStreamRefused)
   const [tab, setTab] = useState<'sessions' | 'notifications'>('sessions')
   const [openId, setOpenId] = useState<string>()
-  const { sessions, moreLeft, loadMore, problem } = useSessions(side, live, me, openId)
-  const { unread, setUnread } = useUnreadCount(client, live)
+  const { sessions, moreLeft, loadMore, problem, remember } = useSessions(side, live, me, tab === 'sessions' ? openId : undefined)
+  const [openProblem, setOpenProblem] = useState<string>()
+  const { unread, setUnread, problem: countProblem } = useUnreadCount(client, live)
   const open = sessions.find((session) => session.id === openId)
+
+  // A notification may name a session older than the pages loaded so far.
+  async function openFromNotification(id: string) {
+    setOpenProblem(undefined)
+    if (!sessions.some((session) => session.id === id)) {
+      const found = await side.session(id)
+      if (!found.ok) return setOpenProblem(failureText(found))
+      remember(found.data)
+    }
+    setOpenId(id)
+    setTab('sessions')
+  }
 
   return (
     <div class="console">
@@ -35,19 +49,18 @@ export function TenantConsole({ client, me, tenantId, onSignOut }: Props) {
           client={client}
           live={live}
           unread={unread}
+          countProblem={countProblem}
           setUnread={setUnread}
-          onOpenSession={(id) => {
-            setOpenId(id)
-            setTab('sessions')
-          }}
+          onOpenSession={(id) => void openFromNotification(id)}
         />
       ) : (
         <main class="split">
           <aside>
             {problem && <p role="alert" class="problem">{problem}</p>}
+            {openProblem && <p role="alert" class="problem">{openProblem}</p>}
             <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
           </aside>
-          {open ? <Conversation side={side} session={open} me={me} live={live} /> : <p class="placeholder">Open a session to chat.</p>}
+          {open ? <Conversation key={open.id} side={side} session={open} me={me} live={live} /> : <p class="placeholder">Open a session to chat.</p>}
         </main>
       )}
     </div>
