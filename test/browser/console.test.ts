@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { build } from 'vite'
 import { browserSkipReason, launchChromium, servePages, startApiForPages } from '../helpers/browser.js'
 import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
+import { assertResponseFitsSpec } from '../helpers/spec-validator.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 
 // Issue 9, the agent console in headless Chromium: "an agent and a tenant user in two browser contexts, on
@@ -25,6 +26,22 @@ async function builtConsole(t: Test): Promise<Record<string, string>> {
   const files: Record<string, string> = { '/console/': readFileSync(join(outDir, 'index.html'), 'utf8') }
   for (const asset of readdirSync(join(outDir, 'assets'))) files[`/console/assets/${asset}`] = readFileSync(join(outDir, 'assets', asset), 'utf8')
   return files
+}
+
+/** Every JSON answer the pages receive, checked against openapi.yaml as injected answers are; misfits are kept. */
+function checkAnswers(context: BrowserContext, answers: { checked: number; misfits: string[] }): BrowserContext {
+  context.on('response', async (response) => {
+    if (!response.headers()['content-type']?.startsWith('application/json')) return
+    const request = response.request()
+    try {
+      const body = await response.text()
+      assertResponseFitsSpec(request.method(), new URL(request.url()).pathname, { statusCode: response.status(), headers: await response.allHeaders(), body })
+      answers.checked += 1
+    } catch (error) {
+      answers.misfits.push(`${request.method()} ${request.url()}: ${(error as Error).message}`)
+    }
+  })
+  return context
 }
 
 async function signIn(context: BrowserContext, origin: string, api: string, token: string, tenantId: number): Promise<Page> {
@@ -76,14 +93,16 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
   t.teardown(() => proxy.close())
 
   const browser = await launchChromium(t)
-  const agent = await signIn(await browser.newContext({ viewport: { width: 1200, height: 760 } }), agentOrigin, api.url, agentToken, tenantId)
+  const answers = { checked: 0, misfits: [] as string[] }
+  const newContext = async () => checkAnswers(await browser.newContext({ viewport: { width: 1200, height: 760 } }), answers)
+  const agent = await signIn(await newContext(), agentOrigin, api.url, agentToken, tenantId)
   await agent.getByRole('status', { name: 'Presence' }).getByText('ONLINE').waitFor()
 
   await t.test('the agent starts a session and writes first: the tenant user sees it unread, then live', async (t) => {
     await agent.getByRole('button', { name: 'Start session' }).click()
     await send(agent, 'Halo, ada yang bisa dibantu?')
 
-    const tenant = await signIn(await browser.newContext({ viewport: { width: 1200, height: 760 } }), tenantOrigin, `http://${proxy.address}`, tenantUserToken, tenantId)
+    const tenant = await signIn(await newContext(), tenantOrigin, `http://${proxy.address}`, tenantUserToken, tenantId)
     const sessions = tenant.getByRole('list', { name: 'Sessions' })
     await sessions.getByText('1 unread', { exact: true }).waitFor()
     t.pass('the session shows one unread message')
@@ -179,6 +198,9 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
     await screen(t, agent, 'console-tickets')
     t.pass('the reply is shown')
   })
+
+  t.same(answers.misfits, [], `every answer the console received fits openapi.yaml (${answers.checked} checked)`)
+  t.ok(answers.checked > 20, 'the console’s answers were seen')
 })
 
 const servedConsole = join(root, 'web/dist/index.html')
