@@ -155,6 +155,10 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
       await unread.filter({ hasText: /^0 unread$/ }).waitFor()
       const counted = await api.call(t, 'getUnreadNotificationCount', { method: 'GET', url: '/notifications/unread-count', headers: { authorization: `Bearer ${tenantUserToken}`, 'x-tenant-id': String(tenantId) } })
       t.equal(counted.json().data.unread, 0, 'none unread in the API either')
+      await send(agent, 'Satu lagi')
+      await unread.filter({ hasText: /^1 unread$/ }).waitFor()
+      await tenant.getByRole('button', { name: /Agent 1: Satu lagi/ }).waitFor()
+      t.pass('a new notification shows at once, and is counted once')
       await tenant.getByRole('button', { name: 'Sessions' }).click()
     })
 

@@ -1,21 +1,40 @@
 import type { LivechatClient, Notification } from 'livechat-api/client'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Live } from '../live'
 import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
 
-/** The unread count, kept current by the stream; shown on the tab even while another view is open. */
+/**
+ * The unread count as the API counts it, shown on the tab even while another view is open. It is asked again when
+ * a notification arrives or is read (one question at a time, and one more if anything happened meanwhile): adding
+ * one per event would count twice a notification that committed while the count was being read.
+ */
 export function useUnreadCount(client: LivechatClient, live: Live) {
   const [unread, setUnread] = useState<number>()
   const [problem, setProblem] = useState<string>()
-  useEffect(() => {
-    client
-      .GET('/notifications/unread-count')
-      .then((result) => (result.ok ? setUnread(result.data.unread) : setProblem(failureText(result))))
-      .catch((error: unknown) => setProblem(failureText(error)))
-  }, [client])
-  live.useListener((event) => event.type === 'notification.created' && setUnread((count) => (count ?? 0) + 1), [])
-  return { unread, setUnread, problem }
+  const asked = useRef(0)
+  const asking = useRef(false)
+
+  async function ask() {
+    asked.current += 1
+    if (asking.current) return
+    asking.current = true
+    for (let answered = 0; answered < asked.current; ) {
+      answered = asked.current
+      try {
+        const result = await client.GET('/notifications/unread-count')
+        if (result.ok) setUnread(result.data.unread)
+        setProblem(result.ok ? undefined : failureText(result))
+      } catch (error) {
+        setProblem(failureText(error))
+      }
+    }
+    asking.current = false
+  }
+
+  useEffect(() => void ask(), [client])
+  live.useListener((event) => event.type === 'notification.created' && void ask(), [])
+  return { unread, refresh: ask, problem }
 }
 
 type Props = {
@@ -23,11 +42,12 @@ type Props = {
   live: Live
   unread: number | undefined
   countProblem: string | undefined
-  setUnread: (change: (count: number | undefined) => number) => void
+  /** After reading notifications here: the count is asked again. */
+  onRead: () => void
   onOpenSession: (id: string) => void
 }
 
-export function Notifications({ client, live, unread, countProblem, setUnread, onOpenSession }: Props) {
+export function Notifications({ client, live, unread, countProblem, onRead, onOpenSession }: Props) {
   const { items: notifications, setItems: setNotifications, moreLeft, loadMore, problem, setProblem } = usePagedList(
     () => client.pages('/notifications', { params: { query: { limit: 30 } } }),
     [client],
@@ -45,7 +65,7 @@ export function Notifications({ client, live, unread, countProblem, setUnread, o
       const marked = await client.POST('/notifications/{id}/read', { params: { path: { id: notification.id } } })
       if (!marked.ok) return setProblem(failureText(marked))
       setNotifications((shown) => shown.map((known) => (known.id === notification.id ? marked.data : known)))
-      setUnread((count) => Math.max(0, (count ?? 1) - 1))
+      onRead()
     }
     if (notification.session_id) onOpenSession(notification.session_id)
   }
@@ -55,7 +75,7 @@ export function Notifications({ client, live, unread, countProblem, setUnread, o
     if (!marked.ok) return setProblem(failureText(marked))
     const now = new Date().toISOString()
     setNotifications((shown) => shown.map((notification) => ({ ...notification, read_at: notification.read_at ?? now })))
-    setUnread(() => 0)
+    onRead()
   }
 
   return (

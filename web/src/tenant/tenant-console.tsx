@@ -18,7 +18,7 @@ export function TenantConsole({ client, me, tenantId, onSignOut, onStreamRefused
   const [openId, setOpenId] = useState<string>()
   const { sessions, moreLeft, loadMore, problem, remember } = useSessions(side, live, me, tab === 'sessions' ? openId : undefined)
   const [openProblem, setOpenProblem] = useState<string>()
-  const { unread, setUnread, problem: countProblem } = useUnreadCount(client, live)
+  const { unread, refresh: refreshUnread, problem: countProblem } = useUnreadCount(client, live)
   const open = sessions.find((session) => session.id === openId)
 
   // A notification may name a session older than the pages loaded so far.
@@ -50,7 +50,7 @@ export function TenantConsole({ client, me, tenantId, onSignOut, onStreamRefused
           live={live}
           unread={unread}
           countProblem={countProblem}
-          setUnread={setUnread}
+          onRead={() => void refreshUnread()}
           onOpenSession={(id) => void openFromNotification(id)}
         />
       ) : (
