@@ -4,7 +4,7 @@ import type { ApiFailure, ApiResult } from './result.js'
 
 /** The methods openapi.yaml uses. */
 export type Method = 'get' | 'post' | 'put' | 'patch'
-export type RawClient = Client<paths>
+type RawClient = Client<paths>
 export type PathWith<M extends Method> = ClientPathsWithMethod<RawClient, M>
 export type InitOf<P extends keyof paths, M extends Method> = MaybeOptionalInit<paths[P], M & keyof paths[P]>
 
@@ -17,11 +17,11 @@ export type EnvelopeOf<P extends keyof paths, M extends Method, Init> = NonNulla
   FetchResponse<paths[P][M & keyof paths[P]] & Record<string | number, any>, Init, 'application/json'>['data']
 >
 
-export type ResultOf<P extends keyof paths, M extends Method, Init> =
+type ResultOf<P extends keyof paths, M extends Method, Init> =
   EnvelopeOf<P, M, Init> extends { data: infer Data; meta: infer Meta } ? ApiResult<Data, Meta> : never
 
 /** The paths answering JSON: not the event streams (`events()` reads those) nor the metrics. */
-export type JsonPathWith<M extends Method> = { [P in PathWith<M>]: [ResultOf<P, M, {}>] extends [never] ? never : P }[PathWith<M>]
+type JsonPathWith<M extends Method> = { [P in PathWith<M>]: [ResultOf<P, M, {}>] extends [never] ? never : P }[PathWith<M>]
 
 /** A call as openapi-fetch types it (path, then params and body), answering an `ApiResult`. */
 export type Call<M extends Method> = <P extends JsonPathWith<M>, Init extends InitOf<P, M>>(url: P, ...init: InitParam<Init>) => Promise<ResultOf<P, M, Init>>

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { failureText } from './text'
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | { refused: string }
-export type StreamListener = (event: StreamEvent) => void
+type StreamListener = (event: StreamEvent) => void
 
 /**
  * The signed-in user's event stream for as long as the view is shown, handed to every listener. The client

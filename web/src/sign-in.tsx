@@ -1,6 +1,7 @@
 import { createLivechatClient, type LivechatClient } from 'livechat-api/client'
 import { useState } from 'preact/hooks'
 import { credentialsFromLink, defaultApiUrl, identityOf, type Credentials, type Identity } from './credentials'
+import { Problem } from './feedback'
 import { failureText } from './text'
 
 export type SignedIn = { credentials: Credentials; identity: Identity; client: LivechatClient; view: 'agent' | 'tenant' }
@@ -51,7 +52,7 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (s
   return (
     <main class="sign-in">
       <h1>Livechat console</h1>
-      {notice && <p role="alert" class="problem">{notice}</p>}
+      <Problem text={notice} />
       <form onSubmit={submit}>
         <label for="api-url">API address</label>
         <input id="api-url" type="url" required value={apiUrl} onInput={(event) => setApiUrl(event.currentTarget.value)} />
@@ -63,7 +64,7 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (s
         <button type="submit" class="primary" disabled={checking}>
           {checking ? 'Signing in…' : 'Sign in'}
         </button>
-        {problem && <p role="alert" class="problem">{problem}</p>}
+        <Problem text={problem} />
       </form>
       <p class="hint">
         A SUPPORT_AGENT token opens the agent’s console, a TENANT_USER token the tenant user’s. Started without JWT settings, the API prints both.

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import type { components } from '../../../generated/openapi.js'
 import { isUniqueViolation, type Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
@@ -18,7 +19,7 @@ type Options = {
   cacheSeconds?: number
 }
 
-type TenantChanges = { name?: string; active?: boolean; domain?: string | null }
+type Schemas = components['schemas']
 
 // Enough for every tenant (and host name) a busy instance serves at once; the least recently seen are asked again.
 const cacheEntries = 10_000
@@ -44,7 +45,7 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
   }
 
   return {
-    async create(values: { name: string; active?: boolean; domain?: string | null }): Promise<Tenant> {
+    async create(values: Schemas['CreateTenantRequest']): Promise<Tenant> {
       const tenant: NewTenant = { name: values.name, active: values.active ?? true, domain: values.domain?.toLowerCase() ?? null }
       const created = await claimingDomain(tenant.domain, (db) => tenantRepository.insert(db, tenant))
       // Instances may have cached that no tenant has this domain.
@@ -52,7 +53,7 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
       return created
     },
 
-    async update(id: number, changes: TenantChanges): Promise<Tenant> {
+    async update(id: number, changes: Schemas['UpdateTenantRequest']): Promise<Tenant> {
       const stored = changes.domain ? { ...changes, domain: changes.domain.toLowerCase() } : changes
       const tenant = await claimingDomain(stored.domain, (db) => tenantRepository.update(db, id, stored))
       if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')

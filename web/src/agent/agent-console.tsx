@@ -4,6 +4,7 @@ import { Conversation } from '../chat/conversation'
 import { SessionList, useSessions } from '../chat/sessions'
 import { agentSide } from '../chat/sides'
 import { ConsoleHeader } from '../console-header'
+import { Problem } from '../feedback'
 import { useLiveEvents } from '../live'
 import { failureText } from '../text'
 import { PresenceToggle } from './presence'
@@ -57,8 +58,8 @@ export function AgentConsole({ client, me, tenantId, onSignOut, onStreamRefused 
             <button type="button" class="primary" onClick={() => void start()}>
               Start session
             </button>
-            {actionProblem && <p role="alert" class="problem">{actionProblem}</p>}
-            {problem && <p role="alert" class="problem">{problem}</p>}
+            <Problem text={actionProblem} />
+            <Problem text={problem} />
             <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
           </aside>
           {open ? (

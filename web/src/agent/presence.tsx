@@ -1,5 +1,6 @@
 import type { LivechatClient } from 'livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
+import { Problem } from '../feedback'
 import { failureText } from '../text'
 
 /**
@@ -36,7 +37,7 @@ export function PresenceToggle({ client }: { client: LivechatClient }) {
       <button type="button" onClick={() => setOnline(!online)}>
         {online ? 'Go offline' : 'Go online'}
       </button>
-      {problem && <span role="alert" class="problem">{problem}</span>}
+      <Problem text={problem} />
     </div>
   )
 }

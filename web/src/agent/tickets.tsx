@@ -1,6 +1,7 @@
 import type { LivechatClient, Ticket, TicketReply } from 'livechat-api/client'
 import { useEffect, useState } from 'preact/hooks'
 import { Composer } from '../chat/composer'
+import { LoadMore, Problem } from '../feedback'
 import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
 
@@ -19,7 +20,7 @@ export function Tickets({ client, me }: { client: LivechatClient; me: number }) 
         <button type="button" onClick={() => setVersion(version + 1)}>
           Refresh tickets
         </button>
-        {problem && <p role="alert" class="problem">{problem}</p>}
+        <Problem text={problem} />
         {tickets.length === 0 ? (
           <p class="empty">No tickets.</p>
         ) : (
@@ -37,11 +38,7 @@ export function Tickets({ client, me }: { client: LivechatClient; me: number }) 
             ))}
           </ul>
         )}
-        {moreLeft && (
-          <button type="button" class="more" onClick={() => void loadMore()}>
-            Load more tickets
-          </button>
-        )}
+        <LoadMore left={moreLeft} what="tickets" onMore={() => void loadMore()} />
       </aside>
       {open ? (
         <TicketThread
@@ -107,7 +104,7 @@ function TicketThread({ client, ticket, me, onChanged }: ThreadProps) {
           </button>
         </form>
       </header>
-      {problem && <p role="alert" class="problem">{problem}</p>}
+      <Problem text={problem} />
       <ol class="messages" aria-label="Replies">
         {replies.map((reply) => (
           <li key={reply.id} class={reply.author_id === me ? 'mine' : 'theirs'}>

@@ -1,5 +1,6 @@
 import { newIdempotencyKey, type ApiResult } from 'livechat-api/client'
 import { useId, useRef, useState } from 'preact/hooks'
+import { Problem } from '../feedback'
 import { failureText } from '../text'
 
 type Props<Sent> = {
@@ -70,7 +71,7 @@ export function Composer<Sent>({ label, onSend, onSent, onTyping }: Props<Sent>)
       <button type="submit" disabled={sending || text.trim() === ''}>
         {sending ? 'Sending…' : 'Send'}
       </button>
-      {problem && <p role="alert" class="problem">{problem}</p>}
+      <Problem text={problem} />
     </form>
   )
 }

@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatSession, Page } from 'livechat-api/client'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { Problem } from '../feedback'
 import type { Live } from '../live'
 import { failureText, formatTime } from '../text'
 import { Composer } from './composer'
@@ -122,7 +123,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
         </h2>
         {actions}
       </header>
-      {problem && <p role="alert" class="problem">{problem}</p>}
+      <Problem text={problem} />
       <div class="messages" role="log" aria-label="Messages" aria-busy={busy} ref={list} onScroll={scrolled} tabIndex={0}>
         <ol>
         {olderLeft && (

@@ -1,5 +1,6 @@
 import type { ChatSession } from 'livechat-api/client'
 import { useEffect } from 'preact/hooks'
+import { LoadMore } from '../feedback'
 import type { Live } from '../live'
 import { usePagedList } from '../paged-list'
 import { formatDateTime } from '../text'
@@ -70,11 +71,7 @@ export function SessionList({ sessions, openId, onOpen, moreLeft, onMore }: List
           </li>
         ))}
       </ul>
-      {moreLeft && (
-        <button type="button" class="more" onClick={onMore}>
-          Load more sessions
-        </button>
-      )}
+      <LoadMore left={moreLeft} what="sessions" onMore={onMore} />
     </>
   )
 }

@@ -1,5 +1,6 @@
 import type { LivechatClient, Notification } from 'livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
+import { LoadMore, Problem } from '../feedback'
 import type { Live } from '../live'
 import { usePagedList } from '../paged-list'
 import { failureText, formatDateTime } from '../text'
@@ -89,7 +90,7 @@ export function Notifications({ client, live, unread, countProblem, onRead, onOp
           Mark all read
         </button>
       </header>
-      {(problem ?? countProblem) && <p role="alert" class="problem">{problem ?? countProblem}</p>}
+      <Problem text={problem ?? countProblem} />
       {notifications.length === 0 && <p class="empty">No notifications.</p>}
       <ul class="notification-list">
         {notifications.map((notification) => (
@@ -103,11 +104,7 @@ export function Notifications({ client, live, unread, countProblem, onRead, onOp
           </li>
         ))}
       </ul>
-      {moreLeft && (
-        <button type="button" class="more" onClick={() => void loadMore()}>
-          Load more notifications
-        </button>
-      )}
+      <LoadMore left={moreLeft} what="notifications" onMore={() => void loadMore()} />
     </section>
   )
 }

@@ -4,6 +4,7 @@ import { Conversation } from '../chat/conversation'
 import { SessionList, useSessions } from '../chat/sessions'
 import { tenantSide } from '../chat/sides'
 import { ConsoleHeader } from '../console-header'
+import { Problem } from '../feedback'
 import { useLiveEvents } from '../live'
 import { failureText } from '../text'
 import { Notifications, useUnreadCount } from './notifications'
@@ -56,8 +57,8 @@ export function TenantConsole({ client, me, tenantId, onSignOut, onStreamRefused
       ) : (
         <main class="split">
           <aside>
-            {problem && <p role="alert" class="problem">{problem}</p>}
-            {openProblem && <p role="alert" class="problem">{openProblem}</p>}
+            <Problem text={problem} />
+            <Problem text={openProblem} />
             <SessionList sessions={sessions} openId={openId} onOpen={setOpenId} moreLeft={moreLeft} onMore={() => void loadMore()} />
           </aside>
           {open ? <Conversation key={open.id} side={side} session={open} me={me} live={live} /> : <p class="placeholder">Open a session to chat.</p>}
