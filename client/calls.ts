@@ -1,6 +1,7 @@
 import type { Client, ClientPathsWithMethod, FetchResponse, MaybeOptionalInit } from 'openapi-fetch'
 import type { paths } from '../generated/openapi.js'
 import type { ApiFailure, ApiResult } from './result.js'
+import type { ErrorCode } from './types.js'
 
 /** The methods openapi.yaml uses. */
 export type Method = 'get' | 'post' | 'put' | 'patch'
@@ -29,8 +30,12 @@ export type Call<M extends Method> = <P extends JsonPathWith<M>, Init extends In
 /** A failure as an exception, where a value cannot be returned: inside an iterator. */
 export class ApiError extends Error {
   constructor(readonly failure: ApiFailure) {
-    super(`${failure.status} ${failure.message}`)
+    super(`${failure.status} ${failure.code}: ${failure.message}`)
     this.name = 'ApiError'
+  }
+
+  get code(): ErrorCode {
+    return this.failure.code
   }
 
   get status(): number {

@@ -1,8 +1,9 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { ApiError } from './calls.js'
+import { errorCodeOf, isTransient } from './error-codes.js'
 import { unwrap } from './result.js'
 import { backoff, pause, retryAfterMs, sign, type TransportOptions } from './transport.js'
-import type { StreamEvent } from './types.js'
+import type { ErrorCode, StreamEvent } from './types.js'
 
 export type EventsOptions = {
   /** `agent`: `GET /livechat/events` (the default); `client`: the tenant user's `GET /livechat/client/events`. */
@@ -28,13 +29,19 @@ export type LiveEvents = AsyncIterable<StreamEvent> & {
   readonly lastEventId: string | undefined
 }
 
-// Failures that reconnecting may cure: the API restarting, overloaded or shedding streams.
-const reopenedStatuses = new Set([408, 429, 500, 502, 503, 504])
+// Besides the transient failures, refusals that reconnecting may cure: a failed instance, the caller's other streams closing.
+const reopenedCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INTERNAL_ERROR', 'TOO_MANY_STREAMS'])
+// An answer that is not the envelope (a proxy's or balancer's error page) is judged by its status.
+const reopenedProxyStatuses = new Set([408, 429, 500, 502, 503, 504])
+
+const reopens = (code: ErrorCode | undefined, status: number) =>
+  code === undefined ? reopenedProxyStatuses.has(status) : isTransient(code) || reopenedCodes.has(code)
 
 /**
  * Reads the stream with fetch rather than `EventSource`, so it sends the token and tenant as headers and resumes
  * with `Last-Event-ID` after every loss: each missed event comes once, in order, then the live ones. A refused
- * stream (401, 403, 404, or 410 when the resume point is too old) throws an `ApiError`.
+ * stream (`UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, or `LAST_EVENT_ID_EXPIRED` when the resume point is too old)
+ * throws an `ApiError`.
  */
 export function eventsOf(baseUrl: string, transport: TransportOptions, options: EventsOptions = {}): LiveEvents {
   const path = options.side === 'client' ? '/livechat/client/events' : '/livechat/events'
@@ -51,7 +58,7 @@ export function eventsOf(baseUrl: string, transport: TransportOptions, options: 
     await sign(headers, transport)
     const response = await send(new Request(url, { headers, signal }))
     if (response.ok && response.body) return response
-    if (response.ok || reopenedStatuses.has(response.status)) {
+    if (response.ok || reopens(await errorCodeOf(response), response.status)) {
       await response.body?.cancel()
       return retryAfterMs(response) ?? backoff(state.retryMs, ++state.failures)
     }

@@ -1,4 +1,5 @@
 import { ApiError } from './calls.js'
+import { isTransient } from './error-codes.js'
 import type { LivechatClient } from './livechat-client.js'
 import { pause } from './transport.js'
 
@@ -31,7 +32,7 @@ async function renew(client: Pick<LivechatClient, 'PUT'>, signal: AbortSignal): 
       const leftMs = Date.parse(result.data.online_until ?? '') - Date.parse(result.meta.timestamp)
       return Math.max(minRenewMs, (leftMs || 0) / 3)
     }
-    if (result.status < 500 && result.status !== 408 && result.status !== 429) throw new ApiError(result)
+    if (!isTransient(result.code) && result.code !== 'INTERNAL_ERROR') throw new ApiError(result)
     return retryMs
   } catch (error) {
     if (error instanceof ApiError) throw error

@@ -1,4 +1,4 @@
-import type { ErrorResponse } from './types.js'
+import type { ErrorCode, ErrorResponse } from './types.js'
 
 /** A call's outcome: the envelope's `data` and `meta` on success, its `message` and `errors` on failure. */
 export type ApiResult<Data, Meta> = ApiSuccess<Data, Meta> | ApiFailure
@@ -7,6 +7,8 @@ export type ApiSuccess<Data, Meta> = { ok: true; status: number; data: Data; met
 export type ApiFailure = {
   ok: false
   status: number
+  /** Why, as a stable code: branch on it (`AGENT_OFFLINE`, `SESSION_CLOSED`…). */
+  code: ErrorCode
   message: string
   /** Reasons by field (`_` for the whole request), e.g. `{ message: ['must not be empty'] }`. */
   errors: ErrorResponse['errors']
@@ -34,8 +36,8 @@ export function unwrap<Data, Meta>(outcome: { data?: unknown; error?: unknown; r
     return { ok: true, status: response.status, data: body.data, meta: body.meta, message: body.message, response }
   }
   const body = outcome.error as Partial<ErrorResponse> | undefined
-  if (body?.success !== false || typeof body.message !== 'string' || !body.errors || !body.meta) {
+  if (body?.success !== false || typeof body.code !== 'string' || typeof body.message !== 'string' || !body.errors || !body.meta) {
     throw new UnexpectedResponseError(response.status, body)
   }
-  return { ok: false, status: response.status, message: body.message, errors: body.errors, meta: body.meta, response }
+  return { ok: false, status: response.status, code: body.code, message: body.message, errors: body.errors, meta: body.meta, response }
 }

@@ -1,10 +1,15 @@
+import { errorCodeOf, isTransient } from './error-codes.js'
+
 /** Who calls and how persistently: applied to every request the client makes, streams included. */
 export type TransportOptions = {
   /** The bearer token, or a function that returns the current one (called for every attempt, so a refreshed token is used). */
   token: string | (() => string | Promise<string>)
   /** The tenant to act for. Leave it out when the API's host is the tenant's domain. */
   tenantId?: number
-  /** Attempts per request when the network fails or the API answers 408, 429 or 503; 1 turns retries off. Default 4. */
+  /**
+   * Attempts per request when the network fails or the API answers a transient error (a time-out, a rate limit,
+   * the database away, a retry whose first request still runs); 1 turns retries off. Default 4.
+   */
   attempts?: number
   /** The first retry's wait when the API gives no `Retry-After`, doubled for each next one. Default 250 ms. */
   retryDelayMs?: number
@@ -12,7 +17,8 @@ export type TransportOptions = {
   fetch?: (request: Request) => Promise<Response>
 }
 
-const retriedStatuses = new Set([408, 429, 503])
+// An answer that is not the envelope (a proxy's or balancer's error page) is retried by its status.
+const retriedProxyStatuses = new Set([408, 429, 502, 503, 504])
 const maxRetryDelayMs = 30_000
 
 /**
@@ -33,7 +39,7 @@ export function createTransport(options: TransportOptions): (request: Request) =
       await sign(sent.headers, options)
       try {
         const response = await send(sent)
-        if (last || !(retriedStatuses.has(response.status) || stillRunning(request, response))) return response
+        if (last || !(await isRetried(response))) return response
         await response.body?.cancel()
         await pause(retryAfterMs(response) ?? backoff(firstDelayMs, attempt), request.signal)
       } catch (error) {
@@ -44,8 +50,11 @@ export function createTransport(options: TransportOptions): (request: Request) =
   }
 }
 
-/** The API's 409 for a retry whose first request, with the same key, has not finished: ask again later. */
-const stillRunning = (request: Request, response: Response) => response.status === 409 && request.headers.has('Idempotency-Key') && response.headers.has('Retry-After')
+async function isRetried(response: Response): Promise<boolean> {
+  if (response.ok) return false
+  const code = await errorCodeOf(response)
+  return code === undefined ? retriedProxyStatuses.has(response.status) : isTransient(code)
+}
 
 /** Sets the token and tenant unless the request carries its own. */
 export async function sign(headers: Headers, options: Pick<TransportOptions, 'token' | 'tenantId'>): Promise<void> {

@@ -14,8 +14,10 @@ export type Pagination = Schema<'Pagination'>
 export type Meta = Schema<'Meta'>
 /** The `meta` of a list response: its `pagination` is always there. */
 export type PageMeta = Schema<'PageMeta'>
-/** Every failure's body: `message` for people, `errors` by field (`_` for the whole request). */
+/** Every failure's body: `code` for programs, `message` for people, `errors` by field (`_` for the whole request). */
 export type ErrorResponse = Schema<'ErrorResponse'>
+/** What went wrong, one stable code per cause: what a program branches on. */
+export type ErrorCode = Schema<'ErrorCode'>
 
 /** A success's body. Every list in this API is paged, so an array's `meta` is `PageMeta`. */
 export type SuccessResponse<T> = {

@@ -710,10 +710,65 @@ export interface components {
         ErrorMap: {
             [key: string]: string[];
         };
+        /**
+         * @description What went wrong, one code per cause, stable across versions: branch on it, not on the status or the
+         *     `message` (which is for people and may change). A new code may be added; treat one you do not know by
+         *     its HTTP status.
+         *
+         *     | code | status | meaning |
+         *     |---|---|---|
+         *     | `VALIDATION_FAILED` | 400 | A field, parameter or header does not fit the schema; `errors` names each. |
+         *     | `INVALID_INTEGER` | 400 | A path or query parameter that is an integer is not written in decimal digits. |
+         *     | `MALFORMED_JSON` | 400 | The body is not JSON. |
+         *     | `MALFORMED_TEXT` | 400 | A text field is not well-formed Unicode (it holds a lone surrogate). |
+         *     | `FORBIDDEN_KEY` | 400 | The body holds a `__proto__` key, or a `constructor` key holding `prototype`. |
+         *     | `BODY_NOT_EXPECTED` | 400 | The operation takes no body and one was sent. |
+         *     | `MALFORMED_REQUEST` | 400 | The request is not valid HTTP/1.1, or its URL or headers cannot be read. |
+         *     | `INVALID_CURSOR` | 400 | The `cursor` names no item of this list. |
+         *     | `TENANT_HEADER_MISSING` | 400 | No `X-Tenant-ID`, and the host is no tenant's domain. |
+         *     | `TENANT_HEADER_INVALID` | 400 | `X-Tenant-ID` is not a tenant id. |
+         *     | `TENANT_MISMATCH` | 400 | `X-Tenant-ID` names another tenant than the domain the call was sent to. |
+         *     | `AGENT_OFFLINE` | 400 | The agent is not ONLINE: no session was started (a ticket was filed instead). |
+         *     | `ACTIVE_SESSION_EXISTS` | 400 | The agent already has an OPEN session in this tenant. |
+         *     | `SESSION_START_RACE` | 400 | Another start for this agent raced this one; try again. |
+         *     | `SESSION_CLOSED` | 400 | The session is closed and takes no more messages. |
+         *     | `MESSAGE_NOT_IN_SESSION` | 400 | The message id names no message of this session. |
+         *     | `TICKET_TRANSITION_INVALID` | 400 | The ticket cannot move from its status to the one asked. |
+         *     | `TICKET_CLOSED` | 400 | The ticket is closed and takes no more replies. |
+         *     | `LIVE_OFFLINE_TICKET_EXISTS` | 400 | Another ticket filed while the agent was offline is still live for this tenant user. |
+         *     | `LAST_EVENT_ID_INVALID` | 400 | `Last-Event-ID` is not a position of this stream. |
+         *     | `UNAUTHENTICATED` | 401 | The bearer token (or stream token) is missing, malformed, badly signed, expired or refused. |
+         *     | `FORBIDDEN` | 403 | The caller's roles do not allow the call, or the tenant is not the caller's, unknown or inactive. |
+         *     | `NOT_FOUND` | 404 | Nothing with that id exists in this tenant. |
+         *     | `ROUTE_NOT_FOUND` | 404 | No operation has this method and path. |
+         *     | `REQUEST_TIMEOUT` | 408 | The request did not arrive in full within `HTTP_REQUEST_TIMEOUT_SECONDS`. |
+         *     | `REQUEST_IN_PROGRESS` | 409 | A request with this `Idempotency-Key` is still running; retry after `Retry-After`. |
+         *     | `TENANT_DOMAIN_TAKEN` | 409 | Another tenant has this `domain`. |
+         *     | `LAST_EVENT_ID_EXPIRED` | 410 | `Last-Event-ID` is older than the events kept; reload, then reopen without it. |
+         *     | `BODY_TOO_LARGE` | 413 | The body is larger than `HTTP_MAX_BODY_BYTES`. |
+         *     | `UNSUPPORTED_MEDIA_TYPE` | 415 | The body is not `application/json`. |
+         *     | `UNSUPPORTED_CHARSET` | 415 | The JSON body declares a charset other than UTF-8. |
+         *     | `IDEMPOTENCY_KEY_REUSED` | 422 | The `Idempotency-Key` was used for another request within 24 hours. |
+         *     | `RATE_LIMITED` | 429 | Too many requests from this address, or this user in this tenant; retry after `Retry-After`. |
+         *     | `TOO_MANY_STREAMS` | 429 | The caller has `STREAM_MAX_PER_USER` streams open on this instance. |
+         *     | `HEADERS_TOO_LARGE` | 431 | The request headers are larger than `HTTP_MAX_HEADER_BYTES`. |
+         *     | `INTERNAL_ERROR` | 500 | The server failed; quote `meta.request_id` when reporting it. |
+         *     | `DATABASE_UNAVAILABLE` | 503 | The database did not answer; retry after `Retry-After` (a POST with the same `Idempotency-Key`). |
+         *     | `RESPONSE_TIMEOUT` | 503 | No answer within `RESPONSE_TIMEOUT_SECONDS`; retry after `Retry-After` (a POST with the same `Idempotency-Key`). |
+         *     | `OUTCOME_UNKNOWN` | 503 | The request's commit did not finish in time: retry it with the same `Idempotency-Key`. |
+         *     | `SHUTTING_DOWN` | 503 | This instance is shutting down; retry, another instance will answer. |
+         * @enum {string}
+         */
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_INTEGER" | "MALFORMED_JSON" | "MALFORMED_TEXT" | "FORBIDDEN_KEY" | "BODY_NOT_EXPECTED" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "TENANT_HEADER_MISSING" | "TENANT_HEADER_INVALID" | "TENANT_MISMATCH" | "AGENT_OFFLINE" | "ACTIVE_SESSION_EXISTS" | "SESSION_START_RACE" | "SESSION_CLOSED" | "MESSAGE_NOT_IN_SESSION" | "TICKET_TRANSITION_INVALID" | "TICKET_CLOSED" | "LIVE_OFFLINE_TICKET_EXISTS" | "LAST_EVENT_ID_INVALID" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "REQUEST_IN_PROGRESS" | "TENANT_DOMAIN_TAKEN" | "LAST_EVENT_ID_EXPIRED" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_CHARSET" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE" | "RESPONSE_TIMEOUT" | "OUTCOME_UNKNOWN" | "SHUTTING_DOWN";
+        /**
+         * @description Every failure, in the envelope of `APIResponse<T>` (`success` false, `data` null), with a stable `code`
+         *     for programs and a `message` and `errors` for people.
+         */
         ErrorResponse: {
             /** @constant */
             success: false;
             message: string;
+            code: components["schemas"]["ErrorCode"];
             data: null;
             meta: components["schemas"]["Meta"];
             errors: components["schemas"]["ErrorMap"];
@@ -1305,6 +1360,7 @@ export interface components {
                  * @example {
                  *       "success": false,
                  *       "message": "Domain already in use",
+                 *       "code": "TENANT_DOMAIN_TAKEN",
                  *       "data": null,
                  *       "meta": {
                  *         "request_id": "3f1c9a4e-5b7d-4c2a-9e8f-0a1b2c3d4e5f",

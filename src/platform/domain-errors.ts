@@ -1,14 +1,16 @@
 import type { components } from '../../generated/openapi.js'
 
 export type ErrorMap = components['schemas']['ErrorMap']
+/** The stable code of every error answer (openapi.yaml's ErrorCode): what a client branches on. */
+export type ErrorCode = components['schemas']['ErrorCode']
 
 /**
  * A failure the client can act on. Services throw these; the error handler is the one place that turns
- * them into the envelope. `code` is stable and appears in the log.
+ * them into the envelope. `code` is stable, sent in the envelope and written to the log.
  */
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly statusCode: 400 | 401 | 403 | 404 | 409 | 410 | 415 | 422 | 429,
     message: string,
     readonly errors: ErrorMap = { _: [message] },
@@ -31,7 +33,7 @@ export class PermissionError extends DomainError {
 }
 
 export class InvalidRequestError extends DomainError {
-  constructor(code: string, message: string, errors: ErrorMap) {
+  constructor(code: ErrorCode, message: string, errors: ErrorMap) {
     super(code, 400, message, errors)
   }
 }

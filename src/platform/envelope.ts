@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { components } from '../../generated/openapi.js'
-import type { ErrorMap } from './domain-errors.js'
+import type { ErrorCode, ErrorMap } from './domain-errors.js'
 
 type Pagination = components['schemas']['Pagination']
 
@@ -19,9 +19,10 @@ export function success<Data>(request: FastifyRequest, message: string, data: Da
 type Envelope<Data, PageMeta> = { success: true; message: string; data: Data; meta: PageMeta; errors: null }
 
 // Only the id is read: answers written before any request exists (a client error on the socket) pass `{ id }`.
-export const failure = (request: Pick<FastifyRequest, 'id'>, message: string, errors: ErrorMap) => ({
+export const failure = (request: Pick<FastifyRequest, 'id'>, code: ErrorCode, message: string, errors: ErrorMap) => ({
   success: false as const,
   message,
+  code,
   data: null,
   meta: meta(request),
   errors,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MessageText } from '../../generated/routes.js'
-import { DomainError, type ErrorMap } from '../platform/domain-errors.js'
+import { DomainError, type ErrorCode, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
 import { redactUrl } from '../platform/redact-url.js'
 import { retryAfterSeconds, unavailabilityOf } from './service-unavailable.js'
@@ -41,37 +41,52 @@ function validationErrors(error: FastifyError): ErrorMap {
   return Object.fromEntries(errors)
 }
 
+// Fastify's own client errors, by their code; any other is read by its status.
+const frameworkErrorCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
+}
+const frameworkStatusCodes: Partial<Record<number, ErrorCode>> = { 408: 'REQUEST_TIMEOUT', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 431: 'HEADERS_TOO_LARGE' }
+
+/** The code of a 4xx that Fastify raised, not a service: a body it could not read, mostly. */
+export function frameworkErrorCode(error: FastifyError): ErrorCode {
+  return frameworkErrorCodes[error.code] ?? frameworkStatusCodes[error.statusCode ?? 400] ?? 'MALFORMED_REQUEST'
+}
+
 /** The one place where failures become responses. 5xx bodies never carry internals; the log does. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       request.log.info({ code: error.code }, error.message)
       if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer')
-      return reply.code(error.statusCode).send(failure(request, error.message, error.errors))
+      return reply.code(error.statusCode).send(failure(request, error.code, error.message, error.errors))
     }
     if (error.validation) {
-      return reply.code(400).send(failure(request, `Invalid ${error.validationContext ?? 'request'}`, validationErrors(error)))
+      return reply.code(400).send(failure(request, 'VALIDATION_FAILED', `Invalid ${error.validationContext ?? 'request'}`, validationErrors(error)))
     }
     const unavailable = unavailabilityOf(error)
     if (unavailable) {
-      request.log.warn({ code: unavailable.code, reason: unavailable.reason }, unavailable.message)
-      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, unavailable.message, unavailable.errors))
+      request.log.warn({ code: unavailable.code, cause: unavailable.cause, reason: unavailable.reason }, unavailable.message)
+      return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, unavailable.code, unavailable.message, unavailable.errors))
     }
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {
       // Fastify's own client errors: malformed JSON, unsupported media type, body too large.
-      return reply.code(status).send(failure(request, error.message, { _: [error.message] }))
+      return reply.code(status).send(failure(request, frameworkErrorCode(error), error.message, { _: [error.message] }))
     }
     request.log.error({ err: error }, 'request failed')
-    return reply.code(500).send(failure(request, 'Internal server error', { _: ['The server failed; quote meta.request_id when reporting it'] }))
+    return reply.code(500).send(failure(request, 'INTERNAL_ERROR', 'Internal server error', { _: ['The server failed; quote meta.request_id when reporting it'] }))
   })
   app.setNotFoundHandler((request, reply) =>
     // The URL is echoed as the logs show it: a token in its query string is not repeated back.
-    reply.code(404).send(failure(request, 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
+    reply.code(404).send(failure(request, 'ROUTE_NOT_FOUND', 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
   )
 }
 
 /** Failures before routing (a malformed URL) answer in the envelope too. */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).header('x-request-id', request.id).send(failure(request, 'Invalid request', { _: [error.message] }))
+  void reply.code(400).header('x-request-id', request.id).send(failure(request, 'MALFORMED_REQUEST', 'Invalid request', { _: [error.message] }))
 }

@@ -1,5 +1,5 @@
 import { databaseUnavailableCode, driverMessage } from '../platform/database-errors.js'
-import type { ErrorMap } from '../platform/domain-errors.js'
+import type { ErrorCode, ErrorMap } from '../platform/domain-errors.js'
 
 // What a client should wait before retrying: about as long as a database restart or failover takes to be noticed.
 export const retryAfterSeconds = '5'
@@ -7,7 +7,9 @@ export const retryAfterSeconds = '5'
 const afterPost = 'A POST may have taken effect: retry it with the same Idempotency-Key, which makes the retry safe'
 
 export type Unavailability = {
-  code: string
+  code: ErrorCode
+  /** For the log: the driver's or the socket's code (ECONNREFUSED, 57P01…). */
+  cause?: string
   message: string
   errors: ErrorMap
   /** What the log may say of the cause: never the query or its parameters. */
@@ -24,10 +26,11 @@ export function unavailabilityOf(error: Error & { code?: string }): Unavailabili
       errors: { _: [`No answer within the response timeout; retry after Retry-After seconds. ${afterPost}`] },
     }
   }
-  const code = databaseUnavailableCode(error)
-  if (code === undefined) return undefined
+  const cause = databaseUnavailableCode(error)
+  if (cause === undefined) return undefined
   return {
-    code,
+    code: 'DATABASE_UNAVAILABLE',
+    cause,
     message: 'Database unavailable',
     errors: { database: [`The database did not answer; retry after Retry-After seconds. ${afterPost}`] },
     reason: driverMessage(error),

@@ -23,7 +23,7 @@ export function registerShutdownGate(app: FastifyInstance): () => boolean {
       .code(503)
       .header('retry-after', retryAfterSeconds)
       .header('connection', 'close')
-      .send(failure(request, 'Shutting down', { _: ['This instance is shutting down; retry, another instance will answer'] }))
+      .send(failure(request, 'SHUTTING_DOWN', 'Shutting down', { _: ['This instance is shutting down; retry, another instance will answer'] }))
   })
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')

@@ -3,7 +3,7 @@ import { ApiError, createLivechatClient, type LivechatClientOptions } from '../.
 import type { StreamEvent } from '../../client/types.js'
 import { listening } from '../helpers/event-stream.js'
 import { createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
-import { assertResponseFitsSpec } from '../helpers/spec-validator.js'
+import { assertResponseFitsSpec, componentErrors } from '../helpers/spec-validator.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 
@@ -37,7 +37,7 @@ const nextEvent = async (iterator: AsyncIterator<StreamEvent>, type: StreamEvent
 onEachDatabase(t, async (t: Test, context) => {
   const tenantId = await createTenant(t, context)
 
-  t.test('a success unwraps into data and meta, a failure into status, message and errors', async (t) => {
+  t.test('a success unwraps into data and meta, a failure into status, code, message and errors', async (t) => {
     const livechat = await clientFor(context, tenantId)
     const presence = await livechat.PUT('/livechat/agents/me/presence', { body: { status: 'ONLINE' } })
     t.ok(presence.ok && presence.data.status === 'ONLINE', 'ONLINE')
@@ -51,11 +51,12 @@ onEachDatabase(t, async (t: Test, context) => {
     t.notOk(missing.ok)
     if (!missing.ok) {
       t.equal(missing.status, 404)
+      t.equal(missing.code, 'NOT_FOUND')
       t.type(missing.message, 'string')
       t.ok(Object.keys(missing.errors).length > 0, 'errors by field')
     }
     const invalid = await livechat.POST('/livechat/sessions/{id}/messages', { params: { path: { id: started.data.id } }, body: { message: '' } })
-    t.same(invalid.ok ? undefined : [invalid.status, Object.keys(invalid.errors)], [400, ['message']], 'an empty message is refused on its field')
+    t.same(invalid.ok ? undefined : [invalid.status, invalid.code, Object.keys(invalid.errors)], [400, 'VALIDATION_FAILED', ['message']], 'an empty message is refused on its field')
     await livechat.POST('/livechat/sessions/{id}/close', { params: { path: { id: started.data.id } } })
   })
 
@@ -82,7 +83,7 @@ onEachDatabase(t, async (t: Test, context) => {
     t.same(history.ok && history.data.map((message) => message.message), ['once'], 'written once')
   })
 
-  t.test('a GET is retried after 503 and Retry-After; a refusal is not retried', async (t) => {
+  t.test('a GET is retried after a proxy’s 503 and Retry-After; a refusal is not retried', async (t) => {
     let calls = 0
     const livechat = await clientFor(context, tenantId, 1, {
       fetch: async (request) => {
@@ -96,7 +97,7 @@ onEachDatabase(t, async (t: Test, context) => {
     t.equal(calls, 2)
     calls = 10
     const refused = await createLivechatClient({ baseUrl: await listening(context), token: 'not-a-jwt', tenantId, fetch: async (request) => (calls++, checkedFetch(request)) }).GET('/livechat/sessions')
-    t.equal(refused.ok ? 200 : refused.status, 401)
+    t.same(refused.ok ? 200 : [refused.status, refused.code], [401, 'UNAUTHENTICATED'])
     t.equal(calls, 11, 'asked once')
   })
 
@@ -197,13 +198,22 @@ onEachDatabase(t, async (t: Test, context) => {
     t.equal(opened, 0)
   })
 
-  t.test('a retry whose first request is still running (409 with Retry-After) asks again with its key', async (t) => {
+  t.test('a retry whose first request is still running (REQUEST_IN_PROGRESS) asks again with its key', async (t) => {
     const sessionId = await openSession(t, context, tenantId, 10)
+    const stillRunning = {
+      success: false,
+      code: 'REQUEST_IN_PROGRESS',
+      message: 'Request in progress',
+      data: null,
+      meta: { request_id: 'r-1', timestamp: new Date().toISOString() },
+      errors: { 'Idempotency-Key': ['A request with this key is still running'] },
+    }
+    t.same(componentErrors('ErrorResponse', stillRunning), [], 'the answer faked is the API’s')
     const keys: (string | null)[] = []
     const livechat = await clientFor(context, tenantId, 10, {
       fetch: async (request) => {
         keys.push(request.headers.get('Idempotency-Key'))
-        if (keys.length === 1) return Response.json({}, { status: 409, headers: { 'Retry-After': '0' } })
+        if (keys.length === 1) return Response.json(stillRunning, { status: 409, headers: { 'Retry-After': '0' } })
         return checkedFetch(request)
       },
     })
@@ -221,6 +231,7 @@ onEachDatabase(t, async (t: Test, context) => {
     const error = await stream[Symbol.asyncIterator]().next().catch((error: unknown) => error)
     t.type(error, ApiError)
     t.equal((error as ApiError).status, 400)
+    t.equal((error as ApiError).code, 'LAST_EVENT_ID_INVALID')
   })
 
   t.test('stayOnline outlasts a network failure, and sets OFFLINE when stopped mid-call', async (t) => {

@@ -31,7 +31,7 @@ onEachDatabase(t, async (t, context) => {
 
   t.test('an unknown route answers 404 in the envelope', async (t) => {
     const body = assertErrorEnvelope(t, await context.app.inject({ method: 'GET', url: '/no/such/route?x=1' }), 404)
-    t.match(body, { success: false, message: 'Route not found', data: null, errors: { _: ['No route GET /no/such/route?x=1'] } })
+    t.match(body, { success: false, code: 'ROUTE_NOT_FOUND', message: 'Route not found', data: null, errors: { _: ['No route GET /no/such/route?x=1'] } })
     const wrongMethod = assertErrorEnvelope(t, await context.app.inject({ method: 'DELETE', url: '/livechat/sessions', headers }), 404)
     t.same(wrongMethod.errors, { _: ['No route DELETE /livechat/sessions'] }, 'a known path with an unknown method too')
     const withBody = await context.app.inject({ method: 'POST', url: '/nowhere', payload: { a: 1 } })
@@ -48,7 +48,7 @@ onEachDatabase(t, async (t, context) => {
       })
       t.equal(response.statusCode, 400, JSON.stringify(payload))
       const body = response.json()
-      t.match(body, { success: false, data: null, message: String, errors: { _: [String] } })
+      t.match(body, { success: false, code: 'MALFORMED_JSON', data: null, message: String, errors: { _: [String] } })
       t.ok(body.message.length > 0, 'a message says why')
     }
   })
@@ -61,7 +61,7 @@ onEachDatabase(t, async (t, context) => {
       payload: '',
     })
     t.equal(response.statusCode, 400)
-    t.match(response.json(), { success: false, data: null, errors: Object })
+    t.match(response.json(), { success: false, code: 'VALIDATION_FAILED', data: null, errors: Object }, 'no body where one is required')
   })
 
   // Guide: "Header Wajib: Content-Type: application/json", on every call, also those that take no body.
@@ -94,7 +94,7 @@ onEachDatabase(t, async (t, context) => {
       [messagesUrl, 'multipart/form-data; boundary=x', '--x--'],
     ]) {
       const body = assertErrorEnvelope(t, await postAs(url, contentType, payload), 415)
-      t.match(body, { success: false, data: null, message: String, errors: { _: [String] } }, `${contentType} to ${url}`)
+      t.match(body, { success: false, code: 'UNSUPPORTED_MEDIA_TYPE', data: null, message: String, errors: { _: [String] } }, `${contentType} to ${url}`)
     }
   })
 
@@ -105,7 +105,7 @@ onEachDatabase(t, async (t, context) => {
       [messagesUrl, 'text/plain; charset=utf-8', '{"message":"hello"}'],
     ]) {
       const body = assertErrorEnvelope(t, await postAs(url, contentType, payload), 415)
-      t.match(body, { success: false, data: null, message: String, errors: { _: [String] } }, `${contentType} to ${url}`)
+      t.match(body, { success: false, code: 'UNSUPPORTED_MEDIA_TYPE', data: null, message: String, errors: { _: [String] } }, `${contentType} to ${url}`)
     }
   })
 
@@ -115,6 +115,7 @@ onEachDatabase(t, async (t, context) => {
       const response = await context.app.inject({ method: 'POST', url: messagesUrl, headers: { ...headers, 'content-type': contentType }, payload: utf16 })
       const body = assertErrorEnvelope(t, response, 415)
       t.same(body.errors, { 'content-type': ['JSON bodies must be UTF-8 (charset=utf-8, or none)'] }, contentType)
+      t.equal(body.code, 'UNSUPPORTED_CHARSET')
     }
     const utf8 = await postAs(messagesUrl, 'application/json; charset=UTF-8', '{"message":"halo"}')
     t.equal(utf8.statusCode, 404, 'charset=UTF-8 is read: the body reaches the operation (this session does not exist)')
@@ -127,7 +128,7 @@ onEachDatabase(t, async (t, context) => {
       context.app.inject({ method: 'POST', url: messagesUrl, headers: { ...headers, 'content-type': 'application/json' }, payload })
 
     const over = assertErrorEnvelope(t, await post(bodyOf(mebibyte + 1)), 413)
-    t.match(over, { success: false, data: null, message: String, errors: { _: [String] } })
+    t.match(over, { success: false, code: 'BODY_TOO_LARGE', data: null, message: String, errors: { _: [String] } })
     assertErrorEnvelope(t, await post(bodyOf(5 * mebibyte)), 413)
 
     const atLimit = await post(bodyOf(mebibyte))
@@ -188,12 +189,12 @@ onEachDatabase(t, async (t, context) => {
     }
   })
 
-  t.test('success and failure envelopes have exactly the five keys', async (t) => {
+  t.test("a success has the five keys of the guide's envelope, a failure those and its code", async (t) => {
     const ok = (await context.call(t, 'getHealth', { method: 'GET', url: '/health' })).json()
-    t.same(Object.keys(ok).sort(), ['data', 'errors', 'message', 'meta', 'success'])
+    t.same(Object.keys(ok).sort(), ['data', 'errors', 'message', 'meta', 'success'], 'a success has no code')
     t.match(ok, { success: true, errors: null, data: { status: 'ok' } })
     const failed = (await context.call(t, 'listSessions', { method: 'GET', url: '/livechat/sessions' })).json()
-    t.same(Object.keys(failed).sort(), ['data', 'errors', 'message', 'meta', 'success'])
+    t.same(Object.keys(failed).sort(), ['code', 'data', 'errors', 'message', 'meta', 'success'])
     t.same(Object.keys(failed.meta).sort(), ['request_id', 'timestamp'], 'no pagination on an error')
   })
 })
@@ -209,8 +210,8 @@ function assertNoInternals(t: Test, response: LightMyRequestResponse) {
 function assertInternalError(t: Test, response: LightMyRequestResponse & { json: () => any }) {
   t.equal(response.statusCode, 500)
   const body = response.json()
-  t.same(Object.keys(body).sort(), ['data', 'errors', 'message', 'meta', 'success'])
-  t.match(body, { success: false, message: 'Internal server error', data: null })
+  t.same(Object.keys(body).sort(), ['code', 'data', 'errors', 'message', 'meta', 'success'])
+  t.match(body, { success: false, code: 'INTERNAL_ERROR', message: 'Internal server error', data: null })
   t.same(body.errors, { _: ['The server failed; quote meta.request_id when reporting it'] })
   t.equal(response.headers['x-request-id'], body.meta.request_id, 'the id to quote is in the header too')
   assertNoInternals(t, response)
@@ -220,7 +221,7 @@ function assertInternalError(t: Test, response: LightMyRequestResponse & { json:
 function assertDatabaseUnavailable(t: Test, response: LightMyRequestResponse & { json: () => any }) {
   t.equal(response.statusCode, 503)
   const body = response.json()
-  t.match(body, { success: false, message: 'Database unavailable', data: null, errors: { database: [String] } })
+  t.match(body, { success: false, code: 'DATABASE_UNAVAILABLE', message: 'Database unavailable', data: null, errors: { database: [String] } })
   t.match(response.headers['retry-after'], /^[0-9]+$/, 'Retry-After in seconds')
   t.equal(response.headers['x-request-id'], body.meta.request_id, 'the id to quote is in the header too')
   assertNoInternals(t, response)

@@ -22,13 +22,17 @@ export const wrongData = (async (request, reply) =>
 
 export const undocumentedStatus = (async (request, reply) =>
   // @ts-expect-error startSession documents no 410
-  reply.code(410).send(failure(request, 'Conflict', {}))) satisfies OperationHandler<'startSession'>
+  reply.code(410).send(failure(request, 'LAST_EVENT_ID_EXPIRED', 'Conflict', {}))) satisfies OperationHandler<'startSession'>
 
 export const bodyIsTyped = (async (request, reply) => {
   // @ts-expect-error SendMessageRequest has `message`, not `text`
   const text: string = request.body.text
-  return reply.code(400).send(failure(request, text, {}))
+  return reply.code(400).send(failure(request, 'VALIDATION_FAILED', text, {}))
 }) satisfies OperationHandler<'sendMessage'>
+
+export const unknownCode = (async (request, reply) =>
+  // @ts-expect-error an error code outside openapi.yaml's ErrorCode does not compile
+  reply.code(400).send(failure(request, 'SOMETHING_WRONG', 'Invalid body', {}))) satisfies OperationHandler<'sendMessage'>
 
 declare const allButHealth: Omit<OperationHandlers, 'getHealth'>
 // @ts-expect-error an operation of the spec without a handler does not compile

@@ -38,10 +38,10 @@ function App() {
     setSignedIn(undefined)
   }
   const streamRefused = (error: unknown) => {
-    const status = error instanceof ApiError ? error.status : undefined
-    // 410: away so long that the missed events are gone; what is shown is read again from the start.
-    if (status === 410) setGeneration((count) => count + 1)
-    else if (status === 401 || status === 403) signOut(`Signed out: ${failureText(error)}`)
+    const code = error instanceof ApiError ? error.code : undefined
+    // Away so long that the missed events are gone: what is shown is read again from the start.
+    if (code === 'LAST_EVENT_ID_EXPIRED') setGeneration((count) => count + 1)
+    else if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') signOut(`Signed out: ${failureText(error)}`)
   }
   const props = { client: signedIn.client, me: signedIn.identity.userId, tenantId: signedIn.credentials.tenantId, onSignOut: () => signOut(), onStreamRefused: streamRefused }
   return signedIn.view === 'agent' ? <AgentConsole key={generation} {...props} /> : <TenantConsole key={generation} {...props} />

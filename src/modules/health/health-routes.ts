@@ -1,5 +1,5 @@
 import { databaseAnswers, type Database } from '../../platform/database.js'
-import type { ErrorMap } from '../../platform/domain-errors.js'
+import type { ErrorCode, ErrorMap } from '../../platform/domain-errors.js'
 import { failure, success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { retryAfterSeconds } from '../../plugins/service-unavailable.js'
@@ -14,15 +14,15 @@ type Dependencies = {
 
 export const healthRoutes = ({ db, isShuttingDown, databaseTimeoutMs }: Dependencies) => {
   /** Why this instance should get no traffic now, or undefined when it should. */
-  async function unreadiness(): Promise<{ message: string; errors: ErrorMap } | undefined> {
-    if (isShuttingDown()) return { message: 'Shutting down', errors: { _: ['This instance is shutting down; use another'] } }
-    if (!(await databaseAnswers(db, databaseTimeoutMs))) return { message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
+  async function unreadiness(): Promise<{ code: ErrorCode; message: string; errors: ErrorMap } | undefined> {
+    if (isShuttingDown()) return { code: 'SHUTTING_DOWN', message: 'Shutting down', errors: { _: ['This instance is shutting down; use another'] } }
+    if (!(await databaseAnswers(db, databaseTimeoutMs))) return { code: 'DATABASE_UNAVAILABLE', message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
     return undefined
   }
   const getReadiness: OperationHandlers<'getReadiness'>['getReadiness'] = async (request, reply) => {
     const problem = await unreadiness()
     if (!problem) return reply.code(200).send(success(request, 'OK', { status: 'ok' as const }))
-    return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.message, problem.errors))
+    return reply.code(503).header('retry-after', retryAfterSeconds).send(failure(request, problem.code, problem.message, problem.errors))
   }
   return {
     getReadiness,

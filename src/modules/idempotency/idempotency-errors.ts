@@ -10,7 +10,7 @@ export class IdempotencyKeyReusedError extends DomainError {
 
 export class IdempotencyInProgressError extends DomainError {
   constructor(retryAfterSeconds: number) {
-    super('IDEMPOTENCY_IN_PROGRESS', 409, 'Request in progress', {
+    super('REQUEST_IN_PROGRESS', 409, 'Request in progress', {
       'Idempotency-Key': [`A request with this key is still running; retry after ${retryAfterSeconds} s for its response`],
     })
   }

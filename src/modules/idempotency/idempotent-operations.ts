@@ -64,7 +64,7 @@ export function registerIdempotency(app: FastifyInstance, { database, requestTra
     }
     reply.code(503).header('retry-after', retryAfterSeconds)
     return JSON.stringify(
-      failure(request, 'Service unavailable', { _: ['The outcome is unknown; retry the request with the same Idempotency-Key'] }),
+      failure(request, 'OUTCOME_UNKNOWN', 'Service unavailable', { _: ['The outcome is unknown; retry the request with the same Idempotency-Key'] }),
     )
   })
 
