@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MessageText } from '../../generated/routes.js'
+import { discardOversizedBody } from '../platform/discard-oversized-body.js'
 import { DomainError, type ErrorCode, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
 import { redactUrl } from '../platform/redact-url.js'
@@ -58,7 +59,7 @@ export function frameworkErrorCode(error: FastifyError): ErrorCode {
 
 /** The one place where failures become responses. 5xx bodies never carry internals; the log does. */
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       request.log.info({ code: error.code }, error.message)
       if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer')
@@ -74,6 +75,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {
+      // The client of a body too large is still sending it: answered now, it would read a reset, not the 413.
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') await discardOversizedBody(request.raw, request.routeOptions.bodyLimit)
       // Fastify's own client errors: malformed JSON, unsupported media type, body too large.
       return reply.code(status).send(failure(request, frameworkErrorCode(error), error.message, { _: [error.message] }))
     }
