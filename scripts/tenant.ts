@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value'
 import { CreateTenantRequest, TenantId, UpdateTenantRequest } from '../generated/routes.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { createTenantService } from '../src/modules/tenants/tenant-service.js'
-import { createEventBus } from '../src/modules/streams/event-bus.js'
+import { createEventBus } from '../src/modules/event-log/event-bus.js'
 import { openDatabase } from '../src/platform/database.js'
 import { DomainError } from '../src/platform/domain-errors.js'
 

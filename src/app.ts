@@ -4,46 +4,37 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { corsOrigins, type Config } from './config.js'
 import { healthRoutes } from './modules/health/health-routes.js'
 import { clientRoutes } from './modules/livechat/client-routes.js'
-import { livechatRoutes } from './modules/livechat/livechat-routes.js'
-import { registerMetrics } from './modules/metrics/metrics.js'
-import { metricsRoutes } from './modules/metrics/metrics-routes.js'
-import { createLivechatService } from './modules/livechat/livechat-service.js'
-import { notificationRoutes } from './modules/notifications/notification-routes.js'
-import { createNotificationService } from './modules/notifications/notification-service.js'
-import { presenceRoutes } from './modules/presence/presence-routes.js'
-import { createPresenceService } from './modules/presence/presence-service.js'
-import { tenantRoutes } from './modules/tenants/tenant-routes.js'
-import { createTicketService } from './modules/tickets/ticket-service.js'
-import { ticketRoutes } from './modules/tickets/ticket-routes.js'
-import { createTenantService } from './modules/tenants/tenant-service.js'
 import { conversationRoutes } from './modules/livechat/conversation-routes.js'
-import { createConversationService } from './modules/livechat/conversation-service.js'
-import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
-import { createEventBus } from './modules/streams/event-bus.js'
-import { createEventLog } from './modules/streams/event-log.js'
-import { registerIdempotency } from './modules/idempotency/idempotent-operations.js'
+import { livechatRoutes } from './modules/livechat/livechat-routes.js'
+import { notificationRoutes } from './modules/notifications/notification-routes.js'
+import { presenceRoutes } from './modules/presence/presence-routes.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
-import { createStreaming } from './modules/streams/streaming.js'
-import { openDatabase, type DatabaseConnection } from './platform/database.js'
+import { tenantRoutes } from './modules/tenants/tenant-routes.js'
+import { ticketRoutes } from './modules/tickets/ticket-routes.js'
+import type { DatabaseConnection } from './platform/database.js'
 import { loggerOptions } from './platform/logger-options.js'
-import { httpServerOptions } from './platform/http-server-options.js'
 import { registerOperations, type OperationHandlers } from './platform/operations.js'
-import { createRequestTransactions } from './platform/request-transaction.js'
 import { createTokenVerifier } from './platform/tokens.js'
 import { registerAuthentication } from './plugins/authentication.js'
 import { registerCors } from './plugins/cors.js'
 import { registerConsole } from './plugins/console.js'
 import { registerDocs } from './plugins/docs.js'
 import { answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
+import { httpServerOptions } from './plugins/http-server-options.js'
+import { registerIdempotency } from './plugins/idempotency/idempotent-operations.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { registerResponseDeadline } from './plugins/response-deadline.js'
 import { registerShutdownGate } from './plugins/shutdown-gate.js'
+import { registerMetrics } from './plugins/metrics/metrics.js'
+import { metricsRoutes } from './plugins/metrics/metrics-routes.js'
 import { createRateLimits } from './plugins/rate-limit.js'
 import { registerValidation } from './plugins/validation.js'
+import { createServices, type ServiceOptions, type Services } from './services.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     database: DatabaseConnection
+    services: Services
   }
 }
 
@@ -53,9 +44,7 @@ export type AppOptions = {
   logger?: boolean
   /** Where log lines go (standard output by default); tests read them. */
   logDestination?: { write: (line: string) => void }
-  /** `in-process` keeps events within this instance even on PostgreSQL: benchmarks use it to measure NOTIFY's cost. */
-  eventBus?: 'shared' | 'in-process'
-}
+} & ServiceOptions
 
 /** The whole service as a ready Fastify instance; server.ts only listens. Closing it closes the database. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -78,41 +67,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const isShuttingDown = registerShutdownGate(app)
   registerResponseDeadline(app, config.RESPONSE_TIMEOUT_SECONDS)
 
-  const database = await openDatabase(config)
-  const bus = createEventBus(database.notifications, options.eventBus ?? 'shared', (error) =>
-    app.log.warn({ err: error }, 'event bus: a signal was not sent or not handled; streams catch up by polling'),
-  )
+  const services = await createServices(config, app.log, options)
+  const { database, tenants, streams } = services
   app.decorate('database', database)
-  app.addHook('onClose', async () => {
-    await bus.close()
-    await database.close()
-  })
-
-  // Services get the ambient database: an idempotent POST runs their queries in its own transaction.
-  const requestTransactions = createRequestTransactions(database.db, (error) => app.log.error({ err: error }, 'a side effect after a commit failed'))
-  const { db, afterCommit, inRequestTransaction } = requestTransactions
-  const tenants = createTenantService(db, {
-    changed: (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })),
-    cacheSeconds: config.TENANT_CACHE_SECONDS,
-  })
-  // Every instance's tenant check follows a (de)activation or domain change made anywhere: the bus delivers it here too.
-  bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forget(signal.tenantId))
-  bus.onReconnect(() => tenants.forget())
-  const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
-  const events = createEventLog(db, bus, afterCommit)
-  const notifications = createNotificationService({ db, events })
-  const tickets = createTicketService({ db, notifications, events })
-  const livechat = createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction, sendWaitMs: config.DB_ACQUIRE_TIMEOUT_MS })
-  const conversation = createConversationService({ db, events })
-  const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, app.log)
-  const streaming = createStreaming({ db, bus, sessionTenant: livechat.sessionTenant, holdPresence: presenceKeeper.hold, config, log: app.log })
+  app.decorate('services', services)
   // Before the server stops taking connections: streams end with a reconnect hint instead of holding the close.
-  app.addHook('preClose', async () => {
-    streaming.close()
-    presenceKeeper.close()
-  })
+  app.addHook('preClose', async () => services.stop())
+  app.addHook('onClose', () => services.close())
+
   // Registered before CORS, rate limits and authentication, so that their time and their refusals are counted.
-  const metrics = await registerMetrics(app, { openStreams: streaming.streams.openCount, poolUsage: database.poolUsage })
+  const metrics = await registerMetrics(app, { openStreams: streams.registry.openCount, poolUsage: database.poolUsage })
 
   registerErrorHandler(app)
   await registerCors(app, corsOrigins(config))
@@ -125,7 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     verifyToken: createTokenVerifier(config),
     isTenantActive: tenants.isActive,
     tenantOfDomain: tenants.tenantOfDomain,
-    redeemStreamToken: streaming.streamTokens.redeem,
+    redeemStreamToken: services.streamTokens.redeem,
   })
   app.addHook('onRequest', rateLimits.byUserAndTenant)
   await registerDocs(app)
@@ -133,18 +97,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const handlers = {
     ...tenantRoutes(tenants),
-    ...presenceRoutes(presence),
-    ...livechatRoutes(livechat),
-    ...clientRoutes(livechat),
-    ...conversationRoutes(conversation),
-    ...streamRoutes(streaming.streams, streaming.streamTokens),
-    ...ticketRoutes(tickets),
-    ...notificationRoutes(notifications),
+    ...presenceRoutes(services.presence),
+    ...livechatRoutes(services.livechat),
+    ...clientRoutes(services.livechat),
+    ...conversationRoutes(services.conversation),
+    ...streamRoutes(streams, services.streamTokens),
+    ...ticketRoutes(services.tickets),
+    ...notificationRoutes(services.notifications),
     // Readiness says 503 itself before the response deadline would: 2 s, or less with a shorter deadline.
-    ...healthRoutes({ db, isShuttingDown, databaseTimeoutMs: Math.min(2000, config.RESPONSE_TIMEOUT_SECONDS * 800) }),
+    ...healthRoutes({ db: services.requestTransactions.db, isShuttingDown, databaseTimeoutMs: Math.min(2000, config.RESPONSE_TIMEOUT_SECONDS * 800) }),
     ...metricsRoutes(metrics),
   } satisfies OperationHandlers
-  registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions, config }))
+  registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions: services.requestTransactions, config }))
   await app.ready()
   return app
 }

@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
-import { createTenantService } from './modules/tenants/tenant-service.js'
+import type { TenantService } from './modules/tenants/tenant-service.js'
 import { createTokenSigner } from './platform/tokens.js'
 
 const demoTenantName = 'Demo tenant'
@@ -11,8 +10,8 @@ const demoAdminId = 1000
 const presenceLasting = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`)
 
 /** Without JWT settings: make sure a demo tenant exists and print tokens ready to paste. */
-export async function announceDevelopmentMode(app: FastifyInstance, config: Config, address: string): Promise<void> {
-  const tenant = await createTenantService(app.database.db).ensureNamed(demoTenantName)
+export async function announceDevelopmentMode(tenants: Pick<TenantService, 'ensureNamed'>, config: Config, address: string): Promise<void> {
+  const tenant = await tenants.ensureNamed(demoTenantName)
   const sign = createTokenSigner(config, '24h')
   // The signer keeps within JWT_MAX_AGE_SECONDS, which may be shorter than a day.
   const validity = config.JWT_MAX_AGE_SECONDS < 86400 ? `${config.JWT_MAX_AGE_SECONDS}s` : '24h'

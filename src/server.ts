@@ -8,7 +8,7 @@ try {
   const app = await buildApp(config)
   closeOnSignals({ close: () => app.close(), timeoutSeconds: config.SHUTDOWN_TIMEOUT_SECONDS, log: app.log })
   const address = await app.listen({ port: config.PORT, host: config.HOST })
-  if (isDevelopmentMode(config)) await announceDevelopmentMode(app, config, address)
+  if (isDevelopmentMode(config)) await announceDevelopmentMode(app.services.tenants, config, address)
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message)

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { trustProxyOf } from '../../src/platform/http-server-options.js'
+import { trustProxyOf } from '../../src/plugins/http-server-options.js'
 import { adminHeaders, agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
 import { listening, openStream } from '../helpers/event-stream.js'
 import { RawConnection, type RawResponse } from '../helpers/raw-http.js'

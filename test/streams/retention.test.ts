@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { eventRepository } from '../../src/modules/streams/event-repository.js'
+import { eventRepository } from '../../src/modules/event-log/event-repository.js'
 import { EventStreamClient, listening, openStream } from '../helpers/event-stream.js'
 import { createTenant, openSession, sendMessage, tenantUserHeaders } from '../helpers/fixtures.js'
 import { onEachDatabase } from '../helpers/test-app.js'

@@ -2,8 +2,8 @@ import type { Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
-import type { EventLog, EventTransaction } from '../streams/event-log.js'
-import { notificationCreated } from '../streams/event-drafts.js'
+import type { EventLog, EventTransaction } from '../event-log/event-log.js'
+import { notificationCreated } from '../event-log/event-drafts.js'
 import { notificationRepository, type Notification } from './notification-repository.js'
 
 export type NotificationService = ReturnType<typeof createNotificationService>

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../platform/database.js'
-import type { BusSignal, EventBus } from './event-bus.js'
-import { eventRepository } from './event-repository.js'
-import { reaches, type EphemeralEvent, type StoredEvent, type StreamAudience } from './stream-event.js'
+import type { BusSignal, EventBus } from '../event-log/event-bus.js'
+import { eventRepository } from '../event-log/event-repository.js'
+import { reaches, type EphemeralEvent, type StoredEvent, type StreamAudience } from '../event-log/stream-event.js'
 
 /** A stream, as the hub sees it: whom it serves, and where to put what reaches it. */
 export type HubListener = {

@@ -1,10 +1,10 @@
 import type { Database } from '../../platform/database.js'
-import { eventRepository } from './event-repository.js'
+import { eventRepository } from '../event-log/event-repository.js'
 import type { EventHub, HubListener } from './event-hub.js'
 import { EventStreamConnection } from './stream-connection.js'
-import type { EphemeralEvent, StoredEvent } from './stream-event.js'
+import type { EphemeralEvent, StoredEvent } from '../event-log/stream-event.js'
 import { formatPosition, type StreamPosition } from './stream-position.js'
-import type { StreamPlan } from './stream-service.js'
+import type { StreamPlan } from './stream-plan.js'
 
 const replayBatch = 500
 

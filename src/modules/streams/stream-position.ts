@@ -1,4 +1,4 @@
-import type { Side } from './stream-event.js'
+import type { Side } from '../event-log/stream-event.js'
 
 /**
  * Where a stream stands: for each tenant it covers, the number of the last event it has passed. It is

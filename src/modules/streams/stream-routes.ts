@@ -2,17 +2,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { operations } from '../../../generated/openapi.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
-import type { Side } from './stream-event.js'
-import type { StreamService } from './stream-service.js'
-import type { StreamTokenService } from './stream-token-service.js'
+import type { Side } from '../event-log/stream-event.js'
+import type { StreamAdmission } from './stream-admission.js'
+import type { StreamRegistry } from './stream-registry.js'
+import type { StreamTokenService } from '../stream-tokens/stream-token-service.js'
+
+type Streams = { admission: StreamAdmission; registry: StreamRegistry }
 
 // Both streams take the same query.
 type StreamQuery = NonNullable<operations['streamAgentEvents']['parameters']['query']>
 
 /** Everything that can be refused is refused in the envelope; only then does the stream take the socket. */
-async function openStream(streams: StreamService, request: FastifyRequest, query: StreamQuery, reply: FastifyReply, side: Side): Promise<void> {
+async function openStream(streams: Streams, request: FastifyRequest, query: StreamQuery, reply: FastifyReply, side: Side): Promise<void> {
   const header = request.headers['last-event-id']
-  const plan = await streams.prepare({
+  const plan = await streams.admission.prepare({
     side,
     userId: request.principal.userId,
     tenantId: request.tenantId || undefined,
@@ -30,10 +33,10 @@ async function openStream(streams: StreamService, request: FastifyRequest, query
     return
   }
   reply.hijack()
-  streams.start(plan, reply.raw, reply.getHeaders())
+  streams.registry.start(plan, reply.raw, reply.getHeaders())
 }
 
-export const streamRoutes = (streams: StreamService, streamTokens: StreamTokenService) =>
+export const streamRoutes = (streams: Streams, streamTokens: StreamTokenService) =>
   ({
     streamAgentEvents: (request, reply) => openStream(streams, request, request.query, reply, 'agent'),
     streamClientEvents: (request, reply) => openStream(streams, request, request.query, reply, 'tenant'),

@@ -4,7 +4,7 @@ import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.
 import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
 import type { NotificationService } from '../notifications/notification-service.js'
-import type { EventLog, EventTransaction } from '../streams/event-log.js'
+import type { EventLog, EventTransaction } from '../event-log/event-log.js'
 import { replyRepository, type TicketReply } from './reply-repository.js'
 import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
 import { ticketRepository, type Ticket, type TicketRecord, type TicketStatus } from './ticket-repository.js'

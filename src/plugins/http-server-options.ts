@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify'
 import type { Config } from '../config.js'
-import { createClientErrorHandler } from '../plugins/client-errors.js'
+import { createClientErrorHandler } from './client-errors.js'
 
 // How often Node looks for requests past their header or request timeout (its default is every 30 s).
 const timeoutCheckMilliseconds = 1000

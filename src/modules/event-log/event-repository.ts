@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, lte, ne, or, sql } from 'drizzle-orm'
 import { integerArray, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
 import type { EventDraft, StoredEvent, StreamAudience } from './stream-event.js'
-import { streamEvents, tenantEventHeads } from './stream-tables.js'
+import { streamEvents, tenantEventHeads } from './event-tables.js'
 import { tenants } from '../tenants/tenant-table.js'
 
 const toStored = (row: typeof streamEvents.$inferSelect): StoredEvent => ({

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm'
 import type { Database } from '../../platform/database.js'
-import { streamTokens } from './stream-tables.js'
+import { streamTokens } from './stream-token-table.js'
 
 export type StreamTokenRecord = typeof streamTokens.$inferSelect & { live: boolean }
 type NewStreamToken = Omit<typeof streamTokens.$inferInsert, 'expiresAt' | 'usedAt'>
