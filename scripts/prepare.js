@@ -1,5 +1,6 @@
-// Builds what the source tree does not hold: the typed client (dist/client), so `livechat-api/client` resolves in a
-// project that installed this package from git or a tarball, and the console (web/dist) that /console serves.
+// Builds what the source tree does not hold: the client package (packages/client/dist), so `@livechat-api/client`
+// packs and `livechat-api/client` resolves in a project that installed this package from git or a tarball, and the
+// console (web/dist) that /console serves.
 // An install without dev dependencies (`npm ci --omit=dev`) has neither compiler: it skips both, and
 // `npm run build` is where a production build makes them. Plain JavaScript: it runs before tsx.
 import { spawnSync } from 'node:child_process'
@@ -13,4 +14,4 @@ if (!existsSync(tsc) || !existsSync(vite)) {
   process.exit(0)
 }
 const run = (...args) => spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1
-process.exit(run(tsc, '-p', 'tsconfig.client.json') || run(vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'))
+process.exit(run(tsc, '-p', 'packages/client') || run(vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'))

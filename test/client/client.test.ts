@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
-import { ApiError, createLivechatClient, type LivechatClientOptions } from '../../client/index.js'
-import type { StreamEvent } from '../../client/types.js'
+import { ApiError, createLivechatClient, type LivechatClientOptions } from '../../packages/client/src/index.js'
+import type { StreamEvent } from '../../packages/client/src/types.js'
 import { listening } from '../helpers/event-stream.js'
 import { createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { assertResponseFitsSpec, componentErrors } from '../helpers/spec-validator.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 
-// Issue 9: the typed client (`client/`, exported as `livechat-api/client`), against the real server on a socket:
+// Issue 9: the typed client (`packages/client`, the package `@livechat-api/client`), against the real server on a socket:
 // "the envelope unwrapped into typed success and typed error values, cursor pagination as async iterators (both
 // directions), the event streams … with automatic resume from the last id, and `Idempotency-Key` on retried POSTs".
 

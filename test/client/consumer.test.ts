@@ -1,34 +1,38 @@
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
-// Issue 9: "a frontend installs this package … and imports them under `moduleResolution` `bundler` and
-// `nodenext` alike. A test type-checks a small consumer project in both modes." The package is laid out as an
-// install leaves it (package.json with its `exports`, the built client), and the consumer is checked strictly,
-// its dependencies' declarations included (no skipLibCheck).
+// Issue 15, item 5: "Installing the package for its 7 KB client installs the server (107 MB)". The client is its own
+// package (packages/client): packed with `npm pack` and installed from the tarball into an empty project, as a
+// frontend would, its node_modules stays under 2 MB, and a consumer project (usage.ts and the README's example)
+// type-checks against it under `moduleResolution` `bundler` and `nodenext`, its dependencies' declarations included
+// (no skipLibCheck).
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
+const clientPackage = join(root, 'packages/client')
 const tsc = join(root, 'node_modules/.bin/tsc')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const maxInstallBytes = 2_000_000
 
 const consumer = mkdtempSync(join(tmpdir(), 'livechat-consumer-'))
 t.teardown(() => rmSync(consumer, { recursive: true, force: true }))
+const installed = join(consumer, 'node_modules/@livechat-api/client')
+
+// Without the npm_* variables of the `npm test` that may have started this, so the child npm sees only its own project.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)))
+const npm = (args: string[], cwd: string) => run('npm', [...args, '--no-audit', '--no-fund'], { cwd, env, maxBuffer: 16 << 20 })
 
 t.before(async () => {
-  const installed = join(consumer, 'node_modules/livechat-api')
-  mkdirSync(installed, { recursive: true })
-  await run(tsc, ['-p', join(root, 'tsconfig.client.json'), '--outDir', join(installed, 'dist')])
-  for (const file of ['package.json', 'generated/openapi.json', 'openapi.yaml']) cpSync(join(root, file), join(installed, file))
-  // What npm installs next to the package for the client: its runtime dependencies and theirs.
-  for (const dependency of ['openapi-fetch', 'openapi-typescript-helpers', 'eventsource-parser']) {
-    symlinkSync(join(root, 'node_modules', dependency), join(consumer, 'node_modules', dependency), 'dir')
-  }
+  // The package's prepack builds dist/ first, so the tarball is the source of now.
+  const { stdout } = await npm(['pack', '--json', '--pack-destination', consumer], clientPackage)
+  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }]
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'a-frontend', private: true, type: 'module' }))
+  await npm(['install', '--prefer-offline', join(consumer, filename)], consumer)
   cpSync(join(root, 'test/client/consumer/usage.ts'), join(consumer, 'usage.ts'))
   writeFileSync(join(consumer, 'readme-example.ts'), readmeExample())
 })
@@ -40,13 +44,45 @@ function readmeExample(): string {
   return match[1]
 }
 
+/** The bytes of the files under `directory`, symbolic links counted as themselves. */
+function bytesUnder(directory: string): number {
+  return readdirSync(directory, { withFileTypes: true }).reduce((total, entry) => {
+    const path = join(directory, entry.name)
+    return total + (entry.isDirectory() ? bytesUnder(path) : lstatSync(path).size)
+  }, 0)
+}
+
+t.test('installed from its tarball, the client brings only openapi-fetch and eventsource-parser, under 2 MB', async (t) => {
+  const packages = readdirSync(join(consumer, 'node_modules'))
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => (name.startsWith('@') ? readdirSync(join(consumer, 'node_modules', name)).map((scoped) => `${name}/${scoped}`) : [name]))
+  // openapi-typescript-helpers: openapi-fetch's types.
+  t.same(packages.sort(), ['@livechat-api/client', 'eventsource-parser', 'openapi-fetch', 'openapi-typescript-helpers'])
+  const bytes = bytesUnder(join(consumer, 'node_modules'))
+  t.comment(`node_modules of a project with only @livechat-api/client: ${bytes} bytes (${(bytes / 1e6).toFixed(2)} MB)`)
+  t.ok(bytes < maxInstallBytes, `${bytes} bytes, under ${maxInstallBytes}`)
+})
+
+t.test('the tarball carries dist/ and what every export names, nothing of the source or the server', async (t) => {
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> }
+  const targets = Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))
+  t.same(targets.filter((path) => !existsSync(join(installed, path))), [], 'every export target is installed')
+  t.same(readdirSync(installed).sort(), ['README.md', 'dist', 'package.json'])
+})
+
+t.test('node imports the installed client and builds one', async (t) => {
+  const script = "import { createLivechatClient } from '@livechat-api/client'; console.log(Object.keys(createLivechatClient({ baseUrl: 'http://localhost', token: 'jwt' })).join(' '))"
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer })
+  t.equal(stdout.trim(), 'GET POST PUT PATCH pages items events stayOnline')
+})
+
 const modes = {
   bundler: { module: 'ESNext', moduleResolution: 'Bundler' },
   nodenext: { module: 'NodeNext', moduleResolution: 'NodeNext' },
 }
 
 for (const [mode, resolution] of Object.entries(modes)) {
-  t.test(`a consumer project type-checks under moduleResolution ${mode}`, async (t) => {
+  t.test(`the README example and a consumer project type-check against the installed client under moduleResolution ${mode}`, async (t) => {
     const config = join(consumer, `tsconfig.${mode}.json`)
     writeFileSync(
       config,
@@ -73,7 +109,7 @@ t.test('the README example is fifteen lines', async (t) => {
   t.ok(lines <= 15, `${lines} lines`)
 })
 
-t.test('every export is in the files a tarball or git install carries', async (t) => {
+t.test("the server package's exports, the client's re-export included, are in the files its tarball or git install carries", async (t) => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>>; files: string[] }
   const targets = Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))
   const carried = (path: string) => path === './package.json' || manifest.files.some((entry) => path.slice(2) === entry || path.slice(2).startsWith(`${entry}/`))

@@ -1,4 +1,4 @@
-import type { LivechatClient, StreamEvent } from 'livechat-api/client'
+import type { LivechatClient, StreamEvent } from '@livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { failureText } from './text'
 

@@ -1,4 +1,4 @@
-import { ApiError } from 'livechat-api/client'
+import { ApiError } from '@livechat-api/client'
 import { render } from 'preact'
 import { useState } from 'preact/hooks'
 import { AgentConsole } from './agent/agent-console'

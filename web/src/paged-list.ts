@@ -1,4 +1,4 @@
-import type { Page } from 'livechat-api/client'
+import type { Page } from '@livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { failureText } from './text'
 

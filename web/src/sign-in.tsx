@@ -1,4 +1,4 @@
-import { createLivechatClient, type LivechatClient } from 'livechat-api/client'
+import { createLivechatClient, type LivechatClient } from '@livechat-api/client'
 import { useState } from 'preact/hooks'
 import { credentialsFromLink, defaultApiUrl, identityOf, type Credentials, type Identity } from './credentials'
 import { Problem } from './feedback'

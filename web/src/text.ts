@@ -1,4 +1,4 @@
-import { ApiError, type ApiFailure } from 'livechat-api/client'
+import { ApiError, type ApiFailure } from '@livechat-api/client'
 
 /** A failure in words for people: the API's message and its reasons by field. */
 export function failureText(failure: unknown): string {

@@ -1,8 +1,8 @@
-// Type-checked as a frontend project would import the package (test/client/consumer.test.ts), once under
+// Type-checked as a frontend project would import the packed client (test/client/consumer.test.ts), once under
 // `moduleResolution: bundler` and once under `nodenext`. Every `@ts-expect-error` must still be an error there:
 // the types say no where they should, not only yes.
-import { ApiError, createLivechatClient, type ApiResult, type LivechatClient } from 'livechat-api/client'
-import type { APIResponse, ChatMessage, ChatSession, ErrorResponse, Pagination, StreamEvent, components, paths } from 'livechat-api/types'
+import { ApiError, createLivechatClient, type ApiResult, type LivechatClient } from '@livechat-api/client'
+import type { APIResponse, ChatMessage, ChatSession, ErrorResponse, Pagination, StreamEvent, components, paths } from '@livechat-api/client/types'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const holds = <Condition extends true>(): Condition | undefined => undefined
@@ -12,7 +12,7 @@ holds<Equal<Extract<APIResponse<ChatSession>, { success: true }>, components['sc
 holds<Equal<Extract<APIResponse<ChatMessage[]>, { success: true }>, components['schemas']['ChatMessageListResponse']>>()
 holds<Equal<Extract<APIResponse<ChatSession>, { success: false }>, ErrorResponse>>()
 holds<Equal<Pagination['has_next'], boolean>>()
-holds<Equal<keyof paths, keyof import('livechat-api/types').paths>>()
+holds<Equal<keyof paths, keyof import('@livechat-api/client/types').paths>>()
 
 export async function use(client: LivechatClient): Promise<void> {
   const started = await client.POST('/livechat/sessions', { body: {} })

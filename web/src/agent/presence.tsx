@@ -1,4 +1,4 @@
-import type { LivechatClient } from 'livechat-api/client'
+import type { LivechatClient } from '@livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Problem } from '../feedback'
 import { failureText } from '../text'

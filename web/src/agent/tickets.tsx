@@ -1,4 +1,4 @@
-import type { LivechatClient, Ticket, TicketReply } from 'livechat-api/client'
+import type { LivechatClient, Ticket, TicketReply } from '@livechat-api/client'
 import { useEffect, useState } from 'preact/hooks'
 import { Composer } from '../chat/composer'
 import { LoadMore, Problem } from '../feedback'

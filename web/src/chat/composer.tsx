@@ -1,4 +1,4 @@
-import { newIdempotencyKey, type ApiResult } from 'livechat-api/client'
+import { newIdempotencyKey, type ApiResult } from '@livechat-api/client'
 import { useId, useRef, useState } from 'preact/hooks'
 import { Problem } from '../feedback'
 import { failureText } from '../text'

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatSession, Page } from 'livechat-api/client'
+import type { ChatMessage, ChatSession, Page } from '@livechat-api/client'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { Problem } from '../feedback'
 import type { Live } from '../live'

@@ -1,4 +1,4 @@
-import type { ChatSession } from 'livechat-api/client'
+import type { ChatSession } from '@livechat-api/client'
 import { useEffect } from 'preact/hooks'
 import { LoadMore } from '../feedback'
 import type { Live } from '../live'

@@ -1,4 +1,4 @@
-import type { ApiResult, ChatMessage, ChatSession, LivechatClient, Page } from 'livechat-api/client'
+import type { ApiResult, ChatMessage, ChatSession, LivechatClient, Page } from '@livechat-api/client'
 
 /**
  * The calls of a conversation, on the agent's side or the tenant user's: the same chat through two sets of

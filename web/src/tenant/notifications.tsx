@@ -1,4 +1,4 @@
-import type { LivechatClient, Notification } from 'livechat-api/client'
+import type { LivechatClient, Notification } from '@livechat-api/client'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { LoadMore, Problem } from '../feedback'
 import type { Live } from '../live'

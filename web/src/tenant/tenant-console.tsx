@@ -1,4 +1,4 @@
-import type { LivechatClient } from 'livechat-api/client'
+import type { LivechatClient } from '@livechat-api/client'
 import { useMemo, useState } from 'preact/hooks'
 import { Conversation } from '../chat/conversation'
 import { SessionList, useSessions } from '../chat/sessions'

@@ -3,9 +3,9 @@
  * openapi-typescript) and the envelope under the names the integration guide uses. Types only: importing this
  * entry point adds nothing to a bundle.
  */
-import type { components } from '../generated/openapi.js'
+import type { components } from './generated/openapi.js'
 
-export type { components, operations, paths } from '../generated/openapi.js'
+export type { components, operations, paths } from './generated/openapi.js'
 
 /** A schema of openapi.yaml by name: `Schema<'ChatSession'>`. */
 export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name]

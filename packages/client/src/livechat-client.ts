@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch'
-import type { paths } from '../generated/openapi.js'
+import type { paths } from './generated/openapi.js'
 import type { Call, Method } from './calls.js'
 import { eventsOf, type EventsOptions, type LiveEvents } from './events.js'
 import { itemsOf, pagesOf, type ItemsCall, type PagesCall } from './pages.js'

@@ -1,6 +1,6 @@
 /**
- * The typed client for the livechat API: `import { createLivechatClient } from 'livechat-api/client'`.
- * Its types are also on their own, without any code, at `livechat-api/types`.
+ * The typed client for the livechat API: `import { createLivechatClient } from '@livechat-api/client'`.
+ * Its types are also on their own, without any code, at `@livechat-api/client/types`.
  */
 export { ApiError } from './calls.js'
 export type { EventsOptions, LiveEvents } from './events.js'

@@ -1,5 +1,5 @@
 import type { Client, ClientPathsWithMethod, FetchResponse, MaybeOptionalInit } from 'openapi-fetch'
-import type { paths } from '../generated/openapi.js'
+import type { paths } from './generated/openapi.js'
 import type { ApiFailure, ApiResult } from './result.js'
 import type { ErrorCode } from './types.js'
 

@@ -1,7 +1,9 @@
-import { ApiError } from './calls.js'
+import { ApiError, type Call } from './calls.js'
 import { isTransient } from './error-codes.js'
-import type { LivechatClient } from './livechat-client.js'
 import { pause } from './transport.js'
+
+/** The client's `PUT`, all this needs: typed here, not imported from livechat-client.ts, which imports this file. */
+type PresenceClient = { PUT: Call<'put'> }
 
 const minRenewMs = 1000
 const retryMs = 5000
@@ -12,7 +14,7 @@ const retryMs = 5000
  * next; a failure of the network or the API is retried, a refusal (the token, the tenant, the role) throws.
  * When `signal` aborts, or on a refusal, it sets OFFLINE.
  */
-export async function stayOnline(client: Pick<LivechatClient, 'PUT'>, signal: AbortSignal): Promise<void> {
+export async function stayOnline(client: PresenceClient, signal: AbortSignal): Promise<void> {
   try {
     while (!signal.aborted) {
       await pause(await renew(client, signal), signal).catch(() => undefined)
@@ -24,7 +26,7 @@ export async function stayOnline(client: Pick<LivechatClient, 'PUT'>, signal: Ab
 }
 
 /** Sets ONLINE once; answers how long to wait before the next renewal. */
-async function renew(client: Pick<LivechatClient, 'PUT'>, signal: AbortSignal): Promise<number> {
+async function renew(client: PresenceClient, signal: AbortSignal): Promise<number> {
   try {
     const result = await client.PUT('/livechat/agents/me/presence', { body: { status: 'ONLINE' }, signal })
     if (result.ok) {
