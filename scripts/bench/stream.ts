@@ -132,11 +132,13 @@ try {
 
   const sent: string[] = []
   const failures: string[] = []
+  const posts: Promise<unknown>[] = []
   const interval = 10
   const perTick = (rate * interval) / 1000
   let due = 0
   let posted = 0
   const total = rate * seconds
+  const postingStarted = performance.now()
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       due += perTick
@@ -145,9 +147,11 @@ try {
         const fromAgent = posted % 2 === 0
         const path = fromAgent ? `/livechat/sessions/${seat.sessionId}/messages` : `/livechat/client/sessions/${seat.sessionId}/messages`
         posted++
-        call('POST', path, fromAgent ? seat.agent : seat.user, { message: `bench message ${posted}` }).then(
-          (message) => sent.push(message.id),
-          (error: Error) => failures.push(error.message),
+        posts.push(
+          call('POST', path, fromAgent ? seat.agent : seat.user, { message: `bench message ${posted}` }).then(
+            (message) => sent.push(message.id),
+            (error: Error) => failures.push(error.message),
+          ),
         )
       }
       if (posted >= total) {
@@ -156,6 +160,9 @@ try {
       }
     }, interval)
   })
+  // Every post answered before counting: a server slower than the rate has some still queued when the last is sent.
+  await Promise.all(posts)
+  const allAnswered = performance.now()
   await settle(3000)
   const loadedRss = await rssKilobytes(server.pid)
 
@@ -172,7 +179,9 @@ try {
   }
   latencies.sort((a, b) => a - b)
   const perStream = ((streamingRss - idleRss) / openedStreams.length).toFixed(1)
-  console.log(`messages posted: ${sent.length} (${failures.length} failed${failures.length ? `: ${failures[0]}` : ''})`)
+  console.log(
+    `messages posted: ${sent.length} (${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}), the last answered ${((allAnswered - postingStarted) / 1000).toFixed(1)} s after the first was sent`,
+  )
   console.log(
     `delivery latency (created_at → received), ${latencies.length} deliveries: p50 ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms`,
   )
