@@ -22,7 +22,8 @@ export async function openBenchApp(options: Pick<AppOptions, 'eventBus'> = {}) {
     server.pathname = `/${name}`
     location = { DATABASE_URL: server.href }
   }
-  const config = loadConfig({ JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', ...location })
+  // No rate limits: a benchmark's load is one user at one address, far above what either limit allows a client.
+  const config = loadConfig({ JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', RATE_LIMIT_IP_MAX: '0', RATE_LIMIT_USER_MAX: '0', ...location })
   const app = await buildApp(config, { logger: false, ...options })
   return {
     app,

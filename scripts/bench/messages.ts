@@ -3,7 +3,8 @@
 // session (they all queue for its lock) and spread over many sessions. Every message is also an event for
 // the streams; on PostgreSQL each scenario runs with the shared bus (NOTIFY after each commit, for other
 // instances) and with the in-process one, alternately, so the cost of NOTIFY is measured in the same run.
-//   npm run bench:messages -- [--messages 4000] [--concurrency 32] [--rounds 2]
+//   npm run bench:messages -- [--messages 4000] [--concurrency 32] [--rounds 2] [--smoke]
+// --smoke: 64 messages, 4 senders, one round (CI runs it so, to keep the benchmark working).
 // Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -11,11 +12,11 @@ import { openBenchApp } from './bench-app.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 
 const { values } = parseArgs({
-  options: { messages: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '32' }, rounds: { type: 'string', default: '2' } },
+  options: { messages: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, smoke: { type: 'boolean', default: false } },
 })
-const messageCount = Number(values.messages)
-const concurrency = Number(values.concurrency)
-const rounds = Number(values.rounds)
+const messageCount = Number(values.messages ?? (values.smoke ? 64 : 4000))
+const concurrency = Number(values.concurrency ?? (values.smoke ? 4 : 32))
+const rounds = Number(values.rounds ?? (values.smoke ? 1 : 2))
 
 type BenchApp = Awaited<ReturnType<typeof openBenchApp>>
 let app: BenchApp['app']

@@ -1,6 +1,7 @@
 // Measures what a user's notification calls cost as a tenant's history grows: the unread count and the
 // unread list follow what is unread (after the user's read-all mark), not the history.
-//   npm run bench:notifications -- [--history 200000] [--requests 200]
+//   npm run bench:notifications -- [--history 200000] [--requests 200] [--smoke]
+// --smoke: 500 notifications, 10 requests per figure (CI runs it so, to keep the benchmark working).
 // Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
@@ -8,9 +9,9 @@ import { createTenantService } from '../../src/modules/tenants/tenant-service.js
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { openBenchApp, timeRuns } from './bench-app.js'
 
-const { values } = parseArgs({ options: { history: { type: 'string', default: '200000' }, requests: { type: 'string', default: '200' } } })
-const history = Number(values.history)
-const requestCount = Number(values.requests)
+const { values } = parseArgs({ options: { history: { type: 'string' }, requests: { type: 'string' }, smoke: { type: 'boolean', default: false } } })
+const history = Number(values.history ?? (values.smoke ? 500 : 200_000))
+const requestCount = Number(values.requests ?? (values.smoke ? 10 : 200))
 
 const { app, config, close } = await openBenchApp()
 try {

@@ -1,6 +1,8 @@
 // The request path against its floor: each scenario driven by autocannon at fixed concurrency against the
 // service as production runs it, next to the least SQL the scenario needs run by pgbench on the same database.
-//   npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile] [--only send]
+//   npm run bench -- [--seconds 10] [--connections 32] [--json bench-report.json] [--profile] [--only send] [--smoke]
+// --smoke: 1 s per scenario after 1 s of warm-up, 4 connections, a deep session of 1,000 messages, the report in the
+// temporary directory (CI runs it so, to keep the benchmark working; its figures mean nothing).
 // --profile writes a CPU profile of the server over the whole run (node --cpu-prof) and prints its top functions;
 // --only runs the scenarios whose name contains the text. Server, database and load-generator CPU and the
 // machine's busy share are read from /proc, to show which of them bounds a figure.
@@ -22,18 +24,21 @@ import { churnFloor, pageFloor, pgbenchTps, sendFloor } from './floor.js'
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
-    json: { type: 'string', default: 'bench-report.json' },
+    seconds: { type: 'string' },
+    connections: { type: 'string' },
+    json: { type: 'string' },
     profile: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
+    smoke: { type: 'boolean', default: false },
   },
 })
-const seconds = Number(values.seconds)
-const connections = Number(values.connections)
-const warmUpSeconds = 3
+const smoke = values.smoke
+const seconds = Number(values.seconds ?? (smoke ? 1 : 10))
+const connections = Number(values.connections ?? (smoke ? 4 : 32))
+const reportFile = values.json ?? (smoke ? join(tmpdir(), 'livechat-bench-smoke.json') : 'bench-report.json')
+const warmUpSeconds = smoke ? 1 : 3
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const deepSessionMessages = 1_000_000
+const deepSessionMessages = smoke ? 1_000 : 1_000_000
 const shallowSessionMessages = 200
 
 const secret = 'bench-secret-0123456789abcdef0123456789abcdef'
@@ -121,6 +126,10 @@ async function measure(server: ServerProcess, databaseUrl: string, scenario: Sce
   const after = await sample()
   const requests = result.requests.total
   if (result.non2xx > 0) console.error(`${scenario.name}: statuses ${JSON.stringify(result.statusCodeStats)}`)
+  // A smoke run's figures mean nothing; a scenario that got no answer right, or an error, means the benchmark is broken.
+  if (smoke && (result['2xx'] === 0 || result['5xx'] > 0 || result.errors > 0)) {
+    throw new Error(`${scenario.name}: ${result['2xx']} 2xx, ${result['5xx']} 5xx, ${result.errors} connection errors`)
+  }
   const floorTps = await pgbenchTps(databaseUrl, scenario.floor, connections, seconds)
   const requestsPerSecond = requests / seconds
   const microsPerRequest = (seconds: number) => (seconds * 1e6) / requests
@@ -317,8 +326,8 @@ try {
         `"${pageFigures.scenario}" reaches ${(pageFigures.requestsPerSecond / httpFloor.requestsPerSecond).toFixed(2)} of it.`,
     )
   }
-  await writeFile(values.json, JSON.stringify({ entry, connections, seconds, figures, httpFloor }, null, 2) + '\n')
-  console.log(`\nJSON report: ${values.json}`)
+  await writeFile(reportFile, JSON.stringify({ entry, connections, seconds, figures, httpFloor }, null, 2) + '\n')
+  console.log(`\nJSON report: ${reportFile}`)
 } finally {
   await sql.end()
   // The profile is written as the server exits.

@@ -1,7 +1,10 @@
 // Measures live delivery: N open streams on one server process, messages posted at a steady rate, and for
 // every message the time from its creation in the database (`created_at`) to its arrival on each stream
 // that should get it, plus the server's memory per open stream and events lost or duplicated.
-//   npm run bench:stream -- [--streams 2000] [--rate 500] [--seconds 20]
+//   npm run bench:stream -- [--streams 2000] [--rate 500] [--seconds 20] [--smoke]
+// --smoke: 10 streams, 20 messages/s for 1 s and short pauses, failing on a failed post or a lost or duplicated
+// event (CI runs it so, to keep the benchmark working). The server runs without rate limits: the load comes
+// from one address, far above what RATE_LIMIT_IP_MAX allows one client.
 // Half the streams are agents', half tenant users', one of each per tenant, each tenant with one OPEN
 // session. Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else PGlite in a
 // temporary directory. The load runs in this process, the server in its own (it shares the 2 cores).
@@ -16,11 +19,14 @@ import { startServerProcess } from '../server-process.js'
 import { freshBenchDatabase } from './bench-database.js'
 
 const { values } = parseArgs({
-  options: { streams: { type: 'string', default: '2000' }, rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } },
+  options: { streams: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, smoke: { type: 'boolean', default: false } },
 })
-const streamCount = Number(values.streams)
-const rate = Number(values.rate)
-const seconds = Number(values.seconds)
+const smoke = values.smoke
+const streamCount = Number(values.streams ?? (smoke ? 10 : 2000))
+const rate = Number(values.rate ?? (smoke ? 20 : 500))
+const seconds = Number(values.seconds ?? (smoke ? 1 : 20))
+/** A pause for the heap to settle before reading RSS, or for the last deliveries to arrive; short in a smoke run. */
+const settle = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, smoke ? 500 : milliseconds))
 const tenantCount = Math.ceil(streamCount / 2)
 
 const secret = randomBytes(32).toString('hex')
@@ -87,7 +93,14 @@ function openEventStream(path: string, headers: Record<string, string>): Promise
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 const database = await freshBenchDatabase()
-const server = await startServerProcess({ ...database.environment, JWT_SECRET: secret, LOG_LEVEL: 'warn', STREAM_MAX_PER_USER: '10' })
+const server = await startServerProcess({
+  ...database.environment,
+  JWT_SECRET: secret,
+  LOG_LEVEL: 'warn',
+  STREAM_MAX_PER_USER: '10',
+  RATE_LIMIT_IP_MAX: '0',
+  RATE_LIMIT_USER_MAX: '0',
+})
 baseUrl = server.baseUrl
 try {
   console.log(`${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}: ${streamCount} streams over ${tenantCount} tenants, ${rate} messages/s for ${seconds} s`)
@@ -106,7 +119,7 @@ try {
       seats.push({ tenantId: tenant.id, sessionId: session.id, agent, user })
     },
   )
-  await new Promise((resolve) => setTimeout(resolve, 2000))
+  await settle(2000)
   const idleRss = await rssKilobytes(server.pid)
   const streamsOpened = performance.now()
   await inBatches(seats, 100, async (seat) => {
@@ -114,16 +127,18 @@ try {
     if (openedStreams.length < streamCount) await openEventStream('/livechat/client/events', seat.user)
   })
   console.log(`opened ${openedStreams.length} streams in ${((performance.now() - streamsOpened) / 1000).toFixed(1)} s`)
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  await settle(3000)
   const streamingRss = await rssKilobytes(server.pid)
 
   const sent: string[] = []
   const failures: string[] = []
+  const posts: Promise<unknown>[] = []
   const interval = 10
   const perTick = (rate * interval) / 1000
   let due = 0
   let posted = 0
   const total = rate * seconds
+  const postingStarted = performance.now()
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       due += perTick
@@ -132,9 +147,11 @@ try {
         const fromAgent = posted % 2 === 0
         const path = fromAgent ? `/livechat/sessions/${seat.sessionId}/messages` : `/livechat/client/sessions/${seat.sessionId}/messages`
         posted++
-        call('POST', path, fromAgent ? seat.agent : seat.user, { message: `bench message ${posted}` }).then(
-          (message) => sent.push(message.id),
-          (error: Error) => failures.push(error.message),
+        posts.push(
+          call('POST', path, fromAgent ? seat.agent : seat.user, { message: `bench message ${posted}` }).then(
+            (message) => sent.push(message.id),
+            (error: Error) => failures.push(error.message),
+          ),
         )
       }
       if (posted >= total) {
@@ -143,7 +160,10 @@ try {
       }
     }, interval)
   })
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  // Every post answered before counting: a server slower than the rate has some still queued when the last is sent.
+  await Promise.all(posts)
+  const allAnswered = performance.now()
+  await settle(3000)
   const loadedRss = await rssKilobytes(server.pid)
 
   // Each message goes to its session's agent stream and its tenant user's stream (when both are open).
@@ -159,7 +179,9 @@ try {
   }
   latencies.sort((a, b) => a - b)
   const perStream = ((streamingRss - idleRss) / openedStreams.length).toFixed(1)
-  console.log(`messages posted: ${sent.length} (${failures.length} failed${failures.length ? `: ${failures[0]}` : ''})`)
+  console.log(
+    `messages posted: ${sent.length} (${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}), the last answered ${((allAnswered - postingStarted) / 1000).toFixed(1)} s after the first was sent`,
+  )
   console.log(
     `delivery latency (created_at → received), ${latencies.length} deliveries: p50 ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms`,
   )
@@ -167,6 +189,9 @@ try {
   console.log(
     `server RSS: idle ${(idleRss / 1024).toFixed(1)} MiB, with ${openedStreams.length} streams ${(streamingRss / 1024).toFixed(1)} MiB (${perStream} KB per stream), after the load ${(loadedRss / 1024).toFixed(1)} MiB`,
   )
+  if (smoke && (failures.length > 0 || lost > 0 || duplicated > 0 || sent.length !== total)) {
+    throw new Error(`smoke run not clean: ${sent.length} of ${total} posted, ${failures.length} failed, ${lost} lost, ${duplicated} duplicated`)
+  }
 } finally {
   openedStreams.forEach((stream) => stream.destroy())
   keepAlive.destroy()

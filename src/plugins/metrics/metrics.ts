@@ -36,8 +36,8 @@ const operationLabel = (request: FastifyRequest): string => request.routeOptions
  */
 export async function registerMetrics(app: FastifyInstance, sources: Sources): Promise<Metrics> {
   const registry = new client.Registry()
-  // fastify-metrics is typed for @prometheus-io/client; @platformatic/prom-client is its drop-in that runs on
-  // Node 20, with the same API under other type names: hence `as never` for the client and the registry.
+  // fastify-metrics is typed for @prometheus-io/client; @platformatic/prom-client is its drop-in, with the same
+  // API under other type names: hence `as never` for the client and the registry.
   // The plugin is the CommonJS module's `default` export.
   await app.register(fastifyMetrics.default, {
     // No route of the plugin's own: openapi.yaml's getMetrics operation serves the metrics.
