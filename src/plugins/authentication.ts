@@ -6,8 +6,11 @@ import type { Principal, StreamCredentials } from '../platform/tokens.js'
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal
-    /** The tenant the call acts for; 0 where the operation takes none, or takes it optionally and none was given. */
-    tenantId: number
+    /**
+     * The tenant the call acts for: set on every tenant-scoped operation (read it with `tenantOf`); undefined
+     * where the operation takes none, or takes one optionally and none was given.
+     */
+    tenantId: number | undefined
   }
 }
 
@@ -32,7 +35,7 @@ const domainPattern = new RegExp(TenantDomain.pattern ?? '^$')
  */
 export function registerAuthentication(app: FastifyInstance, dependencies: AuthenticationDependencies): void {
   app.decorateRequest('principal', null as unknown as Principal)
-  app.decorateRequest('tenantId', 0)
+  app.decorateRequest('tenantId', undefined)
   app.addHook('onRequest', async (request) => {
     const security = request.routeOptions.config.security
     if (!security) return

@@ -53,7 +53,8 @@ export async function createRateLimits(app: FastifyInstance, config: Config): Pr
   const byUserAndTenant = await limiter(app, config.RATE_LIMIT_USER_MAX, {
     ...shared,
     nameSpace: `${config.REDIS_KEY_PREFIX}rate-limit:`,
-    keyGenerator: (request) => `user:${request.principal.userId}:tenant:${request.tenantId}`,
+    // Tenant 0 for the admin API, which takes none: the key keeps the shape earlier versions counted under.
+    keyGenerator: (request) => `user:${request.principal.userId}:tenant:${request.tenantId ?? 0}`,
     errorResponseBuilder: (_request, context) =>
       new RateLimitedError('this user and tenant', context.max, windowSeconds, seconds(context.ttl)),
   })

@@ -3,33 +3,34 @@ import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
 import type { LivechatService } from './livechat-service.js'
+import { tenantOf } from '../../platform/tenant-scope.js'
 
 /** The seed's calls, for SUPPORT_AGENT. */
 export const livechatRoutes = (livechat: LivechatService) =>
   ({
     async startSession(request, reply) {
       const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
-      const session = await livechat.startSession(request.tenantId, actorOf(request, 'agent'), { agentId, subject, message })
+      const session = await livechat.startSession(tenantOf(request), actorOf(request, 'agent'), { agentId, subject, message })
       return reply.code(201).send(success(request, 'Session started', session))
     },
     async listSessions(request, reply) {
       const { status, agent_id: agentId } = request.query
-      const page = await livechat.listSessions(request.tenantId, request.principal.userId, { status, agentId }, pageOf(request.query))
+      const page = await livechat.listSessions(tenantOf(request), request.principal.userId, { status, agentId }, pageOf(request.query))
       return reply.code(200).send(success(request, 'Sessions', page.items, page.pagination))
     },
     async getSession(request, reply) {
-      return reply.code(200).send(success(request, 'Session', await livechat.getSession(request.tenantId, request.params.id, request.principal.userId)))
+      return reply.code(200).send(success(request, 'Session', await livechat.getSession(tenantOf(request), request.params.id, request.principal.userId)))
     },
     async closeSession(request, reply) {
-      const session = await livechat.closeSession(request.tenantId, request.params.id, request.principal.userId)
+      const session = await livechat.closeSession(tenantOf(request), request.params.id, request.principal.userId)
       return reply.code(200).send(success(request, 'Session closed', session))
     },
     async sendMessage(request, reply) {
-      const message = await livechat.sendMessage(request.tenantId, request.params.id, actorOf(request, 'agent'), request.body.message)
+      const message = await livechat.sendMessage(tenantOf(request), request.params.id, actorOf(request, 'agent'), request.body.message)
       return reply.code(201).send(success(request, 'Message sent', message))
     },
     async listMessages(request, reply) {
-      const page = await livechat.listMessages(request.tenantId, request.params.id, pageOf(request.query))
+      const page = await livechat.listMessages(tenantOf(request), request.params.id, pageOf(request.query))
       return reply.code(200).send(success(request, 'Messages', page.items, page.pagination))
     },
   }) satisfies OperationHandlers<'startSession' | 'listSessions' | 'getSession' | 'closeSession' | 'sendMessage' | 'listMessages'>

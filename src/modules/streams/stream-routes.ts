@@ -18,7 +18,7 @@ async function openStream(streams: Streams, request: FastifyRequest, query: Stre
   const plan = await streams.admission.prepare({
     side,
     userId: request.principal.userId,
-    tenantId: request.tenantId || undefined,
+    tenantId: request.tenantId,
     tokenTenantIds: request.principal.tenantIds,
     sessionId: query.session_id,
     lastEventId: typeof header === 'string' ? header : query.last_event_id,
@@ -41,7 +41,7 @@ export const streamRoutes = (streams: Streams, streamTokens: StreamTokenService)
     streamAgentEvents: (request, reply) => openStream(streams, request, request.query, reply, 'agent'),
     streamClientEvents: (request, reply) => openStream(streams, request, request.query, reply, 'tenant'),
     async createStreamToken(request, reply) {
-      const token = await streamTokens.issue(request.principal, request.tenantId || undefined, request.body?.path)
+      const token = await streamTokens.issue(request.principal, request.tenantId, request.body?.path)
       return reply.code(201).send(success(request, 'Stream token issued', token))
     },
   }) satisfies OperationHandlers<'streamAgentEvents' | 'streamClientEvents' | 'createStreamToken'>

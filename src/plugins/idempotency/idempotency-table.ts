@@ -8,9 +8,9 @@ import { index, integer, pgTable, primaryKey, smallint, text, timestamp } from '
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    userId: integer('user_id').notNull(),
     // 0 for operations that take no tenant (the admin API).
     tenantId: integer('tenant_id').notNull(),
+    userId: integer('user_id').notNull(),
     key: text('key').notNull(),
     // sha256 of the operation, its path parameters and its body: the same key for another request is 422.
     requestHash: text('request_hash').notNull(),
@@ -20,5 +20,5 @@ export const idempotencyKeys = pgTable(
     responseBody: text('response_body'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.userId, table.tenantId, table.key] }), index('idempotency_keys_created').on(table.createdAt)],
+  (table) => [primaryKey({ columns: [table.tenantId, table.userId, table.key] }), index('idempotency_keys_created').on(table.createdAt)],
 )

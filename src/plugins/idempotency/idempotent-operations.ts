@@ -81,7 +81,8 @@ export function registerIdempotency(app: FastifyInstance, { database, requestTra
     const idempotent: RouteHandlerMethod = async function (request, reply) {
       const key = request.headers['idempotency-key']
       if (typeof key !== 'string') return handler.call(this, request, reply)
-      const scope = { userId: request.principal.userId, tenantId: request.tenantId, key }
+      // The admin API takes no tenant: its keys are kept under tenant 0, which no tenant has.
+      const scope = { userId: request.principal.userId, tenantId: request.tenantId ?? 0, key }
       const claim = await idempotency.begin(scope, requestHash(operationId, request.params, request.body))
       switch (claim.kind) {
         case 'claimed':
