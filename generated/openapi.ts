@@ -739,8 +739,7 @@ export interface components {
          *     | `LAST_EVENT_ID_INVALID` | 400 | `Last-Event-ID` is not a position of this stream. |
          *     | `UNAUTHENTICATED` | 401 | The bearer token (or stream token) is missing, malformed, badly signed, expired or refused. |
          *     | `FORBIDDEN` | 403 | The caller's roles do not allow the call, or the tenant is not the caller's, unknown or inactive. |
-         *     | `NOT_FOUND` | 404 | Nothing with that id exists in this tenant. |
-         *     | `ROUTE_NOT_FOUND` | 404 | No operation has this method and path. |
+         *     | `NOT_FOUND` | 404 | Nothing with that id exists in this tenant, or no operation has this method and path (`errors` says which). |
          *     | `REQUEST_TIMEOUT` | 408 | The request did not arrive in full within `HTTP_REQUEST_TIMEOUT_SECONDS`. |
          *     | `REQUEST_IN_PROGRESS` | 409 | A request with this `Idempotency-Key` is still running; retry after `Retry-After`. |
          *     | `TENANT_DOMAIN_TAKEN` | 409 | Another tenant has this `domain`. |
@@ -759,7 +758,7 @@ export interface components {
          *     | `SHUTTING_DOWN` | 503 | This instance is shutting down; retry, another instance will answer. |
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "INVALID_INTEGER" | "MALFORMED_JSON" | "MALFORMED_TEXT" | "FORBIDDEN_KEY" | "BODY_NOT_EXPECTED" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "TENANT_HEADER_MISSING" | "TENANT_HEADER_INVALID" | "TENANT_MISMATCH" | "AGENT_OFFLINE" | "ACTIVE_SESSION_EXISTS" | "SESSION_START_RACE" | "SESSION_CLOSED" | "MESSAGE_NOT_IN_SESSION" | "TICKET_TRANSITION_INVALID" | "TICKET_CLOSED" | "LIVE_OFFLINE_TICKET_EXISTS" | "LAST_EVENT_ID_INVALID" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "REQUEST_IN_PROGRESS" | "TENANT_DOMAIN_TAKEN" | "LAST_EVENT_ID_EXPIRED" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_CHARSET" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE" | "RESPONSE_TIMEOUT" | "OUTCOME_UNKNOWN" | "SHUTTING_DOWN";
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_INTEGER" | "MALFORMED_JSON" | "MALFORMED_TEXT" | "FORBIDDEN_KEY" | "BODY_NOT_EXPECTED" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "TENANT_HEADER_MISSING" | "TENANT_HEADER_INVALID" | "TENANT_MISMATCH" | "AGENT_OFFLINE" | "ACTIVE_SESSION_EXISTS" | "SESSION_START_RACE" | "SESSION_CLOSED" | "MESSAGE_NOT_IN_SESSION" | "TICKET_TRANSITION_INVALID" | "TICKET_CLOSED" | "LIVE_OFFLINE_TICKET_EXISTS" | "LAST_EVENT_ID_INVALID" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "REQUEST_IN_PROGRESS" | "TENANT_DOMAIN_TAKEN" | "LAST_EVENT_ID_EXPIRED" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_CHARSET" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE" | "RESPONSE_TIMEOUT" | "OUTCOME_UNKNOWN" | "SHUTTING_DOWN";
         /**
          * @description Every failure, in the envelope of `APIResponse<T>` (`success` false, `data` null), with a stable `code`
          *     for programs and a `message` and `errors` for people.

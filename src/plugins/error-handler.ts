@@ -85,7 +85,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   })
   app.setNotFoundHandler((request, reply) =>
     // The URL is echoed as the logs show it: a token in its query string is not repeated back.
-    reply.code(404).send(failure(request, 'ROUTE_NOT_FOUND', 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
+    reply.code(404).send(failure(request, 'NOT_FOUND', 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
   )
 }
 

@@ -31,7 +31,7 @@ onEachDatabase(t, async (t, context) => {
 
   t.test('an unknown route answers 404 in the envelope', async (t) => {
     const body = assertErrorEnvelope(t, await context.app.inject({ method: 'GET', url: '/no/such/route?x=1' }), 404)
-    t.match(body, { success: false, code: 'ROUTE_NOT_FOUND', message: 'Route not found', data: null, errors: { _: ['No route GET /no/such/route?x=1'] } })
+    t.match(body, { success: false, code: 'NOT_FOUND', message: 'Route not found', data: null, errors: { _: ['No route GET /no/such/route?x=1'] } })
     const wrongMethod = assertErrorEnvelope(t, await context.app.inject({ method: 'DELETE', url: '/livechat/sessions', headers }), 404)
     t.same(wrongMethod.errors, { _: ['No route DELETE /livechat/sessions'] }, 'a known path with an unknown method too')
     const withBody = await context.app.inject({ method: 'POST', url: '/nowhere', payload: { a: 1 } })
