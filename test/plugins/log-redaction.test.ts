@@ -5,7 +5,7 @@ import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { serializeError } from '../../src/platform/error-serializer.js'
 import { agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
-import { buildLoggedTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
+import { buildLoggedTestApp, databaseKinds, testOn, type TestApp } from '../helpers/test-app.js'
 
 // Issue 7: "A token passed in a query string is written to the log with the URL"; "pino `redact` for authorization
 // material and query-string tokens; database errors logged without their parameters (chat text stays out of logs)".
@@ -52,7 +52,7 @@ async function whileMessagesLocked<T>(t: Test, databaseUrl: string, during: () =
 }
 
 for (const kind of databaseKinds) {
-  t.test(kind, async (t) => {
+  testOn(t, kind, kind, async (t) => {
     const { context, lines } = await buildLoggedTestApp(t, kind)
     const tenantId = await createTenant(t, context)
     const headers = agentHeaders(context, tenantId)

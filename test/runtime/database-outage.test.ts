@@ -10,6 +10,7 @@ import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { startTcpProxy, type OutageMode, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { testSecret } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 // Issue 7, items 1 and 2: with about 20 concurrent senders, PostgreSQL going away must neither kill the
 // process nor leave requests hanging; each gets its answer (201, or 503 in the envelope with Retry-After)
@@ -147,7 +148,7 @@ async function outage(t: Test, { proxy, server, baseUrl, load }: Outage, mode: O
   )
 }
 
-t.test('PostgreSQL going away under load', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server to cut a proxy in front of)' }, async (t) => {
+testNeeding(t, 'PostgreSQL going away under load', !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server to cut a proxy in front of)', async (t) => {
   const databaseUrl = await freshPostgresDatabase(t)
   const target = new URL(databaseUrl)
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })

@@ -10,6 +10,7 @@ import { freePort } from '../../scripts/server-process.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { testSecret } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 // Issue 7: "`npm run build` compiles to `dist/` (assets such as `drizzle/` and `openapi.yaml` found from one root,
 // not relative to source files), and the production start runs plain `node`. Starting against PostgreSQL takes under 2 s".
@@ -17,7 +18,7 @@ const compiledServer = fileURLToPath(new URL('../../dist/server.js', import.meta
 
 const notBuilt = !existsSync(compiledServer) && 'dist/ is not built: `npm run build` first (CI builds it before npm test)'
 
-t.test('the compiled server starts with plain node, applies its migrations, serves the API and the docs, and stops on SIGTERM', { skip: notBuilt }, async (t) => {
+testNeeding(t, 'the compiled server starts with plain node, applies its migrations, serves the API and the docs, and stops on SIGTERM', notBuilt, async (t) => {
   const port = await freePort()
   const database = process.env.DATABASE_URL ? { DATABASE_URL: await freshPostgresDatabase(t) } : { DATA_DIR: 'memory://' }
   const started = Date.now()
