@@ -5,7 +5,7 @@ import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { adminHeaders, agentHeaders, createTenant } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { buildTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
+import { buildTestApp, databaseKinds, testOn, type TestApp } from '../helpers/test-app.js'
 
 // Every tenant-scoped request checks that its tenant is active (contract: 403 otherwise). The answer "active" is
 // reused for TENANT_CACHE_SECONDS; a change made through the admin API or the CLI applies at once, on every
@@ -30,7 +30,7 @@ async function statusOnceChanged(t: Test, context: TestApp, tenantId: number, fr
 }
 
 for (const kind of databaseKinds) {
-  t.test(`${kind}: a deactivation through the admin API applies to the very next request`, async (t) => {
+  testOn(t, kind, `${kind}: a deactivation through the admin API applies to the very next request`, async (t) => {
     const context = await buildTestApp(t, kind, { TENANT_CACHE_SECONDS: '3600' })
     const tenantId = await createTenant(t, context)
     t.equal((await listSessions(t, context, tenantId)).statusCode, 200, 'active: the answer is now cached')
@@ -43,7 +43,7 @@ for (const kind of databaseKinds) {
   })
 }
 
-t.test('postgres: shared database', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)' }, async (t) => {
+testOn(t, 'postgres', 'postgres: shared database', async (t) => {
   t.test('a deactivation on one instance reaches the cached answer of another', async (t) => {
     const url = await freshPostgresDatabase(t)
     const first = await buildTestApp(t, 'postgres', { DATABASE_URL: url, TENANT_CACHE_SECONDS: '3600' })

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { listening, openStream } from '../helpers/event-stream.js'
 import { adminHeaders, createTenant } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { buildTestApp, onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import { buildTestApp, onEachDatabase, testOn, type TestApp } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
 // Issue 9, "Tenant by domain": the guide says the tenant comes from X-Tenant-ID "or automatically via domain".
@@ -303,7 +303,7 @@ t.test('with TRUST_PROXY naming other proxies, X-Forwarded-Host from this peer i
   )
 })
 
-t.test('postgres: instances sharing a database', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)' }, async (t) => {
+testOn(t, 'postgres', 'postgres: instances sharing a database', async (t) => {
   /** The status of the first answer that is not `from`, polling for up to two seconds. */
   async function statusOnceChanged(t: Test, context: TestApp, headers: Record<string, string>, from: number): Promise<number> {
     const until = Date.now() + 2000

@@ -9,6 +9,7 @@ import { browserSkipReason, launchChromium, servePages, startApiForPages } from 
 import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { assertResponseFitsSpec } from '../helpers/spec-validator.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 // Issue 9, the agent console in headless Chromium: "an agent and a tenant user in two browser contexts, on
 // different origins from the API where CORS matters, exchange messages and see each other's messages and typing
@@ -208,9 +209,9 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
 })
 
 const servedConsole = join(root, 'web/dist/index.html')
-const notBuilt = !existsSync(servedConsole) && !process.env.CI && 'web/dist is not built: npm run console:build (npm ci and npm run build build it)'
+const notBuilt = !existsSync(servedConsole) && 'web/dist is not built: npm run console:build (npm ci and npm run build build it)'
 
-t.test('the API serves the built console at /console, calling its own origin', { skip: browserSkipReason() || notBuilt }, async (t) => {
+testNeeding(t, 'the API serves the built console at /console, calling its own origin', browserSkipReason() || notBuilt, async (t) => {
   const api = await startApiForPages(t, [])
   const tenantId = await createTenant(t, api)
   const redirect = await api.app.inject('/console')

@@ -5,12 +5,20 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
 import { freshPostgresDatabase } from './fresh-database.js'
 import { assertResponseFitsSpec, specErrors } from './spec-validator.js'
+import { testNeeding } from './test-needing.js'
 
 export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 
-/** PGlite always; the PostgreSQL server too when DATABASE_URL names one. */
-export const databaseKinds = ['pglite', ...(process.env.DATABASE_URL ? (['postgres'] as const) : [])] as const
+/** PGlite, and the PostgreSQL server DATABASE_URL names: tests on it need DATABASE_URL (`testOn`). */
+export const databaseKinds = ['pglite', 'postgres'] as const
 export type DatabaseKind = (typeof databaseKinds)[number]
+
+const postgresMissing = !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server)'
+
+/** `t.test(name, body)` on a database of `kind`; on PostgreSQL without DATABASE_URL skipped, or failed under CI (`testNeeding`). */
+export function testOn(t: Test, kind: DatabaseKind, name: string, body: (t: Test) => Promise<void>): void {
+  testNeeding(t, name, kind === 'postgres' && postgresMissing, body)
+}
 
 /** A fresh, empty database of its own: in-memory PGlite, or a new database on the server. */
 async function freshDatabase(t: Test, kind: DatabaseKind): Promise<Record<string, string>> {
@@ -78,7 +86,7 @@ function checkEveryResponse(app: FastifyInstance): void {
 /** Runs `suite` once per database kind, each on a fresh database and app. */
 export function onEachDatabase(t: Test, suite: (t: Test, context: TestApp) => Promise<void>, environment?: Record<string, string>): void {
   for (const kind of databaseKinds) {
-    t.test(kind, async (t) => suite(t, await buildTestApp(t, kind, environment)))
+    testOn(t, kind, kind, async (t) => suite(t, await buildTestApp(t, kind, environment)))
   }
 }
 

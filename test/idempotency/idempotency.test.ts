@@ -9,6 +9,7 @@ import { rowsOf } from '../../src/platform/database.js'
 import { openStream, listening } from '../helpers/event-stream.js'
 import { adminHeaders, agentHeaders, allPages, createTenant, openSession, sendMessage, setPresence, tenantUserHeaders } from '../helpers/fixtures.js'
 import { buildTestApp, onEachDatabase } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 type ChatMessage = components['schemas']['ChatMessage']
 
@@ -296,9 +297,9 @@ async function heldPostgres(t: Test) {
   return { context, tenantId, sessionId, request, messages, hold }
 }
 
-const needsPostgres = { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: PGlite runs one transaction at a time' }
+const postgresMissing = !process.env.DATABASE_URL && 'needs DATABASE_URL: PGlite runs one transaction at a time'
 
-t.test('postgres: a retry waits for the request holding its key; past the bound it is 409, and after that one rolls back it runs', needsPostgres, async (t) => {
+testNeeding(t, 'postgres: a retry waits for the request holding its key; past the bound it is 409, and after that one rolls back it runs', postgresMissing, async (t) => {
   const { context, tenantId, request, messages, hold } = await heldPostgres(t)
   // Another process's request with this key, in flight: its transaction holds the key's row.
   const release = await hold(
@@ -316,7 +317,7 @@ t.test('postgres: a retry waits for the request holding its key; past the bound 
   t.same(await messages(t), ['held'])
 })
 
-t.test('postgres: a request the deadline answered 503 is undone when it finishes, and its retry runs once', needsPostgres, async (t) => {
+testNeeding(t, 'postgres: a request the deadline answered 503 is undone when it finishes, and its retry runs once', postgresMissing, async (t) => {
   const { context, sessionId, request, messages, hold } = await heldPostgres(t)
   // The session's row lock stops the message's insert past the response deadline.
   const release = await hold((sql) => sql`select 1 from chat_sessions where id = ${sessionId} for update`)

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { rowsOf } from '../../src/platform/database.js'
 import { agentHeaders, allPages, createTenant, openSession } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { buildTestApp, onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import { buildTestApp, onEachDatabase, testOn, type TestApp } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
 type ChatMessage = components['schemas']['ChatMessage']
@@ -126,7 +126,7 @@ onEachDatabase(t, async (t, context) => {
   })
 })
 
-t.test('postgres: two instances sending into the same sessions at once: all committed, numbered without gaps, no deadlock', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)' }, async (t) => {
+testOn(t, 'postgres', 'postgres: two instances sending into the same sessions at once: all committed, numbered without gaps, no deadlock', async (t) => {
   const url = await freshPostgresDatabase(t)
   const first = await buildTestApp(t, 'postgres', { DATABASE_URL: url })
   const second = await buildTestApp(t, 'postgres', { DATABASE_URL: url })

@@ -1,6 +1,12 @@
-import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
+import type { PGlite } from '@electric-sql/pglite'
+import { sql, type SQL } from 'drizzle-orm'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import type { Sql } from 'postgres'
 import t, { type Test } from 'tap'
-import { chatMessages } from '../../src/modules/livechat/livechat-tables.js'
+import { messageRepository } from '../../src/modules/livechat/message-repository.js'
+import type { Database } from '../../src/platform/database.js'
+import type { PageRequest } from '../../src/platform/pagination.js'
 import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 
@@ -24,9 +30,28 @@ async function rowsOf(context: TestApp, query: SQL): Promise<Record<string, unkn
   return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows
 }
 
-/** Every node of the plan of `query`, depth first. */
-async function planOf(context: TestApp, query: SQL, analyze = false): Promise<PlanNode[]> {
-  const [row] = await rowsOf(context, sql`explain (${sql.raw(analyze ? 'analyze, ' : '')}format json) ${query}`)
+/** A statement as the driver received it: its text and its parameters. */
+type Statement = { text: string; parameters: unknown[] }
+
+/**
+ * The statements a repository method sends, as the driver receives them: the method runs on a drizzle over
+ * the app's own client whose logger keeps each statement. The plans below are of these, not of a copy.
+ */
+async function statementsOf(context: TestApp, call: (db: Database) => Promise<unknown>): Promise<Statement[]> {
+  const statements: Statement[] = []
+  const logger = { logQuery: (text: string, parameters: unknown[]) => void statements.push({ text, parameters }) }
+  const client = (context.app.database.db as unknown as { $client: unknown }).$client
+  const db = context.app.database.driver === 'postgres' ? drizzlePostgres({ client: client as Sql, logger }) : drizzlePglite({ client: client as PGlite, logger })
+  await call(db as unknown as Database)
+  return statements
+}
+
+/** Every node of the plan of `statement` as it ran (EXPLAIN ANALYZE), its parameters bound, depth first. */
+async function planOf(context: TestApp, statement: Statement): Promise<PlanNode[]> {
+  const client = (context.app.database.db as unknown as { $client: Sql | PGlite }).$client
+  const text = `explain (analyze, format json) ${statement.text}`
+  const result = 'unsafe' in client ? await client.unsafe(text, statement.parameters as never[]) : await client.query(text, statement.parameters)
+  const [row] = (Array.isArray(result) ? result : result.rows) as Record<string, unknown>[]
   const raw = row['QUERY PLAN']
   const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[]
   const nodes: PlanNode[] = []
@@ -41,17 +66,11 @@ async function planOf(context: TestApp, query: SQL, analyze = false): Promise<Pl
 const describePlan = (nodes: PlanNode[]) =>
   nodes.map((node) => [node['Node Type'], node['Index Name'] ?? node['Relation Name'], node['Scan Direction']].filter(Boolean).join(' ')).join(' > ')
 
-/** The page query of the message repository: `limit + 1` rows beyond a seq, in reading direction, by (tenant, session, seq). */
-function pageQuery(context: TestApp, tenantId: number, sessionId: string, direction: 'next' | 'prev', cursorSeq?: number) {
-  const forward = direction === 'next'
-  const beyond = cursorSeq === undefined ? undefined : forward ? gt(chatMessages.seq, cursorSeq) : lt(chatMessages.seq, cursorSeq)
-  return context.app.database.db
-    .select()
-    .from(chatMessages)
-    .where(and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId), beyond))
-    .orderBy(forward ? asc(chatMessages.seq) : desc(chatMessages.seq))
-    .limit(51)
-    .getSQL()
+/** The one statement of `messageRepository.page`, as it sends it for this page of 50. */
+async function pageStatement(t: Test, context: TestApp, tenantId: number, sessionId: string, page: Omit<PageRequest, 'limit'>): Promise<Statement> {
+  const statements = await statementsOf(context, (db) => messageRepository.page(db, tenantId, sessionId, { limit: 50, ...page }))
+  t.equal(statements.length, 1, 'messageRepository.page sends one statement')
+  return statements[0]
 }
 
 /** Messages "Pesan 1".."Pesan count" numbered 1..count, one second apart, and the session's counter to match. */
@@ -84,13 +103,23 @@ onEachDatabase(t, async (t, context) => {
   const [{ count }] = await rowsOf(context, sql`select count(*)::int as count from chat_messages`)
   t.equal(count, deepRows + otherRows, 'the fixture is in place')
 
+  const pageOf = async (t: Test, direction: 'next' | 'prev', cursorSeq?: number) => {
+    const cursor = cursorSeq === undefined ? undefined : await idAt(context, tenantId, sessionId, cursorSeq)
+    return planOf(context, await pageStatement(t, context, tenantId, sessionId, { direction, cursor }))
+  }
+
+  // The statement joins the session, the cursor's message and the page; it orders the page it returns again
+  // (a Sort of those 51 rows at most), which costs the same at any depth.
   const assertIndexPlan = (t: Test, nodes: PlanNode[], direction: 'Forward' | 'Backward') => {
     const plan = describePlan(nodes)
-    const indexScan = nodes.find((node) => node['Node Type'] === 'Index Scan' && node['Index Name'] === 'chat_messages_session_seq')
-    t.ok(indexScan, `an Index Scan on chat_messages_session_seq (${plan})`)
-    t.equal(indexScan?.['Scan Direction'], direction, `scanned ${direction}`)
-    t.notOk(indexScan?.Filter, 'every condition is an index condition, none a filter')
-    t.notOk(nodes.some((node) => node['Node Type'].includes('Sort')), `no Sort node (${plan})`)
+    const read = nodes.find((node) => node['Node Type'] === 'Limit')?.Plans?.[0]
+    t.equal(read?.['Node Type'], 'Index Scan', `the page's limit reads an Index Scan, nothing in between (${plan})`)
+    t.equal(read?.['Index Name'], 'chat_messages_session_seq', 'of chat_messages_session_seq')
+    t.equal(read?.['Scan Direction'], direction, `scanned ${direction}`)
+    t.notOk(read?.Filter, 'every condition is an index condition, none a filter')
+    t.equal(read?.['Actual Rows'], 51, 'it reads limit + 1 = 51 entries')
+    const sorts = nodes.filter((node) => node['Node Type'].includes('Sort'))
+    t.ok(sorts.every((node) => node['Actual Rows']! <= 51), `a Sort, if any, orders only the page's rows (${plan})`)
     t.notOk(
       nodes.some((node) => node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'chat_messages'),
       `no Seq Scan on chat_messages (${plan})`,
@@ -102,43 +131,39 @@ onEachDatabase(t, async (t, context) => {
     ['a shallow page (seq > 10)', 10],
     ['a deep page (seq > 19,900)', 19_900],
   ] as const) {
-    t.test(`${name} forward is an ordered index range scan without a sort`, async (t) => {
-      assertIndexPlan(t, await planOf(context, pageQuery(context, tenantId, sessionId, 'next', cursorSeq)), 'Forward')
+    t.test(`${name} forward is an ordered index range scan, only the page sorted`, async (t) => {
+      assertIndexPlan(t, await pageOf(t, 'next', cursorSeq), 'Forward')
     })
   }
 
-  t.test('a deep page backwards (direction=prev, seq < 19,900) is a backward index scan without a sort', async (t) => {
-    assertIndexPlan(t, await planOf(context, pageQuery(context, tenantId, sessionId, 'prev', 19_900)), 'Backward')
+  t.test('a deep page backwards (direction=prev, seq < 19,900) is a backward index scan with only the page sorted', async (t) => {
+    assertIndexPlan(t, await pageOf(t, 'prev', 19_900), 'Backward')
   })
 
-  t.test('the last page (direction=prev, no cursor) is a backward index scan without a sort', async (t) => {
-    assertIndexPlan(t, await planOf(context, pageQuery(context, tenantId, sessionId, 'prev')), 'Backward')
+  t.test('the last page (direction=prev, no cursor) is a backward index scan with only the page sorted', async (t) => {
+    assertIndexPlan(t, await pageOf(t, 'prev'), 'Backward')
   })
 
   t.test('a page reads limit + 1 index entries whether it is shallow or deep', async (t) => {
     for (const cursorSeq of [10, 10_000, 19_900]) {
-      const nodes = await planOf(context, pageQuery(context, tenantId, sessionId, 'next', cursorSeq), true)
+      const nodes = await pageOf(t, 'next', cursorSeq)
       const indexScan = nodes.find((node) => node['Index Name'] === 'chat_messages_session_seq')
       t.equal(indexScan?.['Actual Rows'], 51, `after seq ${cursorSeq}: 51 rows read (${describePlan(nodes)})`)
       t.notOk(indexScan?.['Rows Removed by Filter'], `after seq ${cursorSeq}: no rows read and thrown away`)
     }
   })
 
-  t.test('finding the cursor message is an index lookup, not a scan', async (t) => {
+  t.test("finding the cursor message, in the page's statement and in seqOf, is an index lookup, not a scan", async (t) => {
     const id = await idAt(context, tenantId, sessionId, 19_900)
-    const nodes = await planOf(
-      context,
-      context.app.database.db
-        .select({ seq: chatMessages.seq })
-        .from(chatMessages)
-        .where(and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId), eq(chatMessages.id, id)))
-        .getSQL(),
-    )
-    t.ok(
-      nodes.some((node) => node['Node Type'].startsWith('Index') && node['Relation Name'] === 'chat_messages'),
-      `an index scan (${describePlan(nodes)})`,
-    )
-    t.notOk(nodes.some((node) => node['Node Type'] === 'Seq Scan'), 'no Seq Scan')
+    const [seqOf] = await statementsOf(context, (db) => messageRepository.seqOf(db, tenantId, sessionId, id))
+    for (const [name, nodes] of [
+      ['the page', await pageOf(t, 'next', 19_900)],
+      ['seqOf', await planOf(context, seqOf)],
+    ] as const) {
+      const lookup = nodes.find((node) => node['Relation Name'] === 'chat_messages' && node['Index Name'] !== 'chat_messages_session_seq')
+      t.match(lookup, { 'Node Type': /^Index/, 'Actual Rows': 1 }, `${name}: an index lookup of one row (${describePlan(nodes)})`)
+      t.notOk(nodes.some((node) => node['Node Type'] === 'Seq Scan'), `${name}: no Seq Scan`)
+    }
   })
 
   t.test('through the API, pages deep in a 20,000-message session hold the right messages', async (t) => {

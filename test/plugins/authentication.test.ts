@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { adminHeaders, agentHeaders, createTenant } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
-import { databaseKinds, onEachDatabase, testSecret, type DatabaseKind, type TestApp } from '../helpers/test-app.js'
+import { databaseKinds, onEachDatabase, testOn, testSecret, type DatabaseKind, type TestApp } from '../helpers/test-app.js'
 
 // Contract: "Every call carries `Authorization: Bearer <token>` and `X-Tenant-ID`"; "401 bad token; 401/403 tenant
 // inactive; 403 role is not SUPPORT_AGENT". openapi.yaml: the roles allowed are the scopes of `bearerAuth`.
@@ -400,7 +400,7 @@ t.test('with JWT_PUBLIC_KEY set', async (t) => {
   for (const algorithm of ['RS256', 'ES256'] as const) {
     const other = algorithm === 'RS256' ? 'ES256' : 'RS256'
     for (const kind of databaseKinds) {
-      t.test(`${algorithm} on ${kind}`, async (t) => {
+      testOn(t, kind, `${algorithm} on ${kind}`, async (t) => {
         const context = await buildPublicKeyApp(t, kind, pem(algorithm, 'publicKey'))
         const privateKey = pem(algorithm, 'privateKey')
         const admin = { authorization: `Bearer ${sign({ sub: '9000', roles: ['PLATFORM_ADMIN'], tenants: [] }, { key: privateKey, algorithm })}` }

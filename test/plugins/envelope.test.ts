@@ -4,7 +4,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { agentHeaders, createTenant } from '../helpers/fixtures.js'
 import { componentErrors } from '../helpers/spec-validator.js'
-import { buildTestApp, databaseKinds, onEachDatabase, type TestApp } from '../helpers/test-app.js'
+import { buildTestApp, databaseKinds, onEachDatabase, testOn, type TestApp } from '../helpers/test-app.js'
 
 // Contract: "Envelope (every response)": { success, message, data, meta: { request_id, timestamp }, errors }.
 // openapi.yaml: meta.request_id echoes a valid incoming X-Request-ID (1-128 of A-Z a-z 0-9 . _ : -) or is generated,
@@ -229,7 +229,7 @@ function assertDatabaseUnavailable(t: Test, response: LightMyRequestResponse & {
 
 t.test('when the database is gone', async (t) => {
   for (const kind of databaseKinds) {
-    t.test(kind, async (t) => {
+    testOn(t, kind, kind, async (t) => {
       // An app of its own: closing its database must not disturb any other test.
       const context = await buildTestApp(t, kind)
       const tenantId = await createTenant(t, context)
@@ -270,7 +270,7 @@ t.test('when the database is gone', async (t) => {
 
 t.test('a query that fails inside a handler answers 500 without SQL in the body', async (t) => {
   for (const kind of databaseKinds) {
-    t.test(kind, async (t) => {
+    testOn(t, kind, kind, async (t) => {
       const context: TestApp = await buildTestApp(t, kind)
       const tenantId = await createTenant(t, context)
       const headers = agentHeaders(context, tenantId, 62)
@@ -287,7 +287,7 @@ t.test('a query that fails inside a handler answers 500 without SQL in the body'
 
 t.test('closing the app after its database was closed resolves', async (t) => {
   for (const kind of databaseKinds) {
-    t.test(kind, async (t) => {
+    testOn(t, kind, kind, async (t) => {
       const context = await buildTestApp(t, kind)
       await context.app.database.close()
       const outcome = await context.app.close().then(

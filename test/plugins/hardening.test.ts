@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { adminHeaders, agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { componentErrors } from '../helpers/spec-validator.js'
-import { onEachDatabase, testSecret } from '../helpers/test-app.js'
+import { onEachDatabase, testOn, testSecret } from '../helpers/test-app.js'
 
 // Inputs found by review that once reached the database or the stack: each is a clear 4xx now.
 onEachDatabase(t, async (t, context) => {
@@ -130,7 +130,7 @@ t.test('development mode refuses to listen beyond loopback', async (t) => {
   t.doesNotThrow(() => loadConfig({ HOST: 'localhost' }))
 })
 
-t.test('replicas starting together on one new PostgreSQL database migrate it once', { skip: !process.env.DATABASE_URL && 'no DATABASE_URL' }, async (t) => {
+testOn(t, 'postgres', 'replicas starting together on one new PostgreSQL database migrate it once', async (t) => {
   const config = loadConfig({ JWT_SECRET: testSecret, LOG_LEVEL: 'silent', DATABASE_URL: await freshPostgresDatabase(t) })
   const apps = await Promise.all([1, 2, 3].map(() => buildApp(config, { logger: false })))
   t.teardown(() => Promise.all(apps.map((app) => app.close())))

@@ -5,12 +5,12 @@ import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { serializeError } from '../../src/platform/error-serializer.js'
 import { agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
-import { buildLoggedTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
+import { buildLoggedTestApp, databaseKinds, testOn, type TestApp } from '../helpers/test-app.js'
 
 // Issue 7: "A token passed in a query string is written to the log with the URL"; "pino `redact` for authorization
 // material and query-string tokens; database errors logged without their parameters (chat text stays out of logs)".
 
-type LogLine = { msg?: string; code?: string; err?: { type: string; message: string; stack: string; query?: string; cause?: { code?: string; constraint?: string } } }
+type LogLine = { msg?: string; code?: string; cause?: string; err?: { type: string; message: string; stack: string; query?: string; cause?: { code?: string; constraint?: string } } }
 
 
 function assertNowhere(t: Test, lines: string[], secrets: Record<string, string>) {
@@ -52,7 +52,7 @@ async function whileMessagesLocked<T>(t: Test, databaseUrl: string, during: () =
 }
 
 for (const kind of databaseKinds) {
-  t.test(kind, async (t) => {
+  testOn(t, kind, kind, async (t) => {
     const { context, lines } = await buildLoggedTestApp(t, kind)
     const tenantId = await createTenant(t, context)
     const headers = agentHeaders(context, tenantId)
@@ -116,8 +116,8 @@ for (const kind of databaseKinds) {
       )
       t.ok(response.statusCode >= 500, `the request fails (${response.statusCode})`)
       assertNowhere(t, lines, { 'the chat text': privateWords })
-      // Logged as a failure (with the error) or as "database unavailable" (with its code), as the error handler decides.
-      const failures = lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.err?.cause?.code === '57014' || line.code === '57014')
+      // Logged as a failure (with the error) or as "database unavailable" (its code DATABASE_UNAVAILABLE, the SQLSTATE as its cause), as the error handler decides.
+      const failures = lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.err?.cause?.code === '57014' || line.cause === '57014')
       t.equal(failures.length, 1, 'the failure is logged once, with its SQLSTATE 57014 (canceled)')
       for (const { err } of failures.filter((line) => line.err)) t.match(err?.message, /^Failed query:\s+insert into "chat_messages"/, 'with the SQL of the insert')
     })

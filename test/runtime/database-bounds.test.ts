@@ -3,12 +3,13 @@ import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { adminHeaders } from '../helpers/fixtures.js'
 import { buildTestApp, type TestApp } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 // Issue 7, "Bounded everything": a request that needs a database which does not answer gets a 503 in the
 // envelope with Retry-After within the configured bound. The database is made slow the way it is in
 // production, by a lock another session holds, not by a mock.
 
-const skip = !process.env.DATABASE_URL && 'needs DATABASE_URL (PostgreSQL: PGlite has no pool, no statement timeout and no other sessions)'
+const postgresMissing = !process.env.DATABASE_URL && 'needs DATABASE_URL (PostgreSQL: PGlite has no pool, no statement timeout and no other sessions)'
 
 /** Another session takes the tenants table, so every query on it waits, until `release`. */
 async function lockTenants(t: Test, context: TestApp) {
@@ -47,7 +48,7 @@ function checkUnavailable(t: Test, response: Answer | undefined): response is An
   return true
 }
 
-t.test('a request waits at most DB_ACQUIRE_TIMEOUT_MS for a pool connection, then is answered 503', { skip }, async (t) => {
+testNeeding(t, 'a request waits at most DB_ACQUIRE_TIMEOUT_MS for a pool connection, then is answered 503', postgresMissing, async (t) => {
   const context = await buildTestApp(t, 'postgres', { DB_POOL_MAX: '1', DB_ACQUIRE_TIMEOUT_MS: '500', DB_STATEMENT_TIMEOUT_MS: '60000', RESPONSE_TIMEOUT_SECONDS: '60' })
   const release = await lockTenants(t, context)
   // Takes the only connection and keeps it, waiting for the lock.
@@ -67,7 +68,7 @@ t.test('a request waits at most DB_ACQUIRE_TIMEOUT_MS for a pool connection, the
   t.equal((await listTenants(context)).statusCode, 200, 'the next request gets it')
 })
 
-t.test('a statement runs at most DB_STATEMENT_TIMEOUT_MS, then the request is answered 503', { skip }, async (t) => {
+testNeeding(t, 'a statement runs at most DB_STATEMENT_TIMEOUT_MS, then the request is answered 503', postgresMissing, async (t) => {
   const context = await buildTestApp(t, 'postgres', { DB_STATEMENT_TIMEOUT_MS: '300', RESPONSE_TIMEOUT_SECONDS: '60' })
   await lockTenants(t, context)
   const { result: response, ms } = await timed(context.call(t, 'listTenants', { method: 'GET', url: '/admin/tenants', headers: adminHeaders(context) }))
@@ -75,7 +76,7 @@ t.test('a statement runs at most DB_STATEMENT_TIMEOUT_MS, then the request is an
   t.ok(ms >= 250 && ms < 2500, `answered after the statement timeout of 300 ms (${Math.round(ms)} ms)`)
 })
 
-t.test('a request is answered 503 within RESPONSE_TIMEOUT_SECONDS, POSTs too, and its late end harms nothing', { skip }, async (t) => {
+testNeeding(t, 'a request is answered 503 within RESPONSE_TIMEOUT_SECONDS, POSTs too, and its late end harms nothing', postgresMissing, async (t) => {
   const context = await buildTestApp(t, 'postgres', { RESPONSE_TIMEOUT_SECONDS: '0.5', DB_STATEMENT_TIMEOUT_MS: '60000', DB_ACQUIRE_TIMEOUT_MS: '60000' })
   const release = await lockTenants(t, context)
   const { result: response, ms } = await timed(

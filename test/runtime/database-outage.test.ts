@@ -10,6 +10,7 @@ import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { startTcpProxy, type OutageMode, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { testSecret } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 // Issue 7, items 1 and 2: with about 20 concurrent senders, PostgreSQL going away must neither kill the
 // process nor leave requests hanging; each gets its answer (201, or 503 in the envelope with Retry-After)
@@ -20,6 +21,10 @@ const responseTimeoutSeconds = 2
 const answerBoundMs = responseTimeoutSeconds * 1000 + 2500
 const senders = 20
 const outageMs = 6000
+// README: "back within about 1 s of the database" (0.35–1.2 s measured); asserted with room for a shared machine. The
+// wait for it is far longer, so a slow recovery fails this bound with its figure rather than the wait.
+const recoveryBoundMs = 3000
+const recoveryWaitMs = 30_000
 // Short outages under load: each cut catches writes and transactions midway, where postgres.js crashed.
 const flickers = 10
 
@@ -130,12 +135,13 @@ async function outage(t: Test, { proxy, server, baseUrl, load }: Outage, mode: O
 
   // Recovered: a message sent after the restore is stored, and readiness is back, without a restart.
   let recoveredMs: number | undefined
-  while (performance.now() - restoredAt < 30_000 && recoveredMs === undefined) {
+  while (performance.now() - restoredAt < recoveryWaitMs && recoveredMs === undefined) {
     await sleep(100)
     const stored = answers.slice(first).some((answer) => answer.phase === 'after' && answer.status === 201)
     if (stored && (await getJson(`${baseUrl}/health/ready`)).status === 200) recoveredMs = performance.now() - restoredAt
   }
-  t.ok(recoveredMs !== undefined, `sends succeed and /health/ready is 200 again after the restore (in ${Math.round(recoveredMs ?? -1)} ms)`)
+  t.ok(recoveredMs !== undefined, `sends succeed and /health/ready is 200 again after the restore (not within ${recoveryWaitMs} ms otherwise)`)
+  t.ok(recoveredMs !== undefined && recoveredMs < recoveryBoundMs, `recovered within ${recoveryBoundMs} ms of the restore: in ${Math.round(recoveredMs ?? -1)} ms`)
   await sleep(1000)
   t.equal(server.child.exitCode, null, 'the process did not exit')
   checkAnswers(t, answers.slice(first))
@@ -147,7 +153,7 @@ async function outage(t: Test, { proxy, server, baseUrl, load }: Outage, mode: O
   )
 }
 
-t.test('PostgreSQL going away under load', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server to cut a proxy in front of)' }, async (t) => {
+testNeeding(t, 'PostgreSQL going away under load', !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server to cut a proxy in front of)', async (t) => {
   const databaseUrl = await freshPostgresDatabase(t)
   const target = new URL(databaseUrl)
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })

@@ -7,6 +7,7 @@ import { createTokenSigner } from '../../src/platform/tokens.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { testSecret } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 const burstSize = 200
 const concurrency = 20
@@ -26,7 +27,7 @@ async function inParallel<Item>(items: Item[], limit: number, work: (item: Item)
 }
 
 // Issue 7: "after a kill mid-burst, retrying every unanswered request with its key leaves each message exactly once".
-t.test('after SIGKILL mid-burst, retrying every request with its key leaves each message exactly once', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the kill is of a server process on PostgreSQL' }, async (t) => {
+testNeeding(t, 'after SIGKILL mid-burst, retrying every request with its key leaves each message exactly once', !process.env.DATABASE_URL && 'needs DATABASE_URL: the kill is of a server process on PostgreSQL', async (t) => {
   const environment = {
     DATABASE_URL: await freshPostgresDatabase(t),
     JWT_SECRET: testSecret,

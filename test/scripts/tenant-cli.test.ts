@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { freshDataDir, freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
-import { testSecret } from '../helpers/test-app.js'
+import { databaseKinds, testOn, testSecret } from '../helpers/test-app.js'
 import type { components } from '../../generated/openapi.js'
 
 // scripts/tenant.ts: the admin tenant operations from the shell.
@@ -19,7 +19,6 @@ type Tenant = components['schemas']['Tenant']
 type Outcome = { code: number; stdout: string; stderr: string }
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url))
-const kinds = ['pglite', ...(process.env.DATABASE_URL ? (['postgres'] as const) : [])] as const
 
 function runCli(location: Record<string, string>, args: string[]): Promise<Outcome> {
   const environment: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...location }
@@ -39,8 +38,8 @@ function runCli(location: Record<string, string>, args: string[]): Promise<Outco
 
 const stackTrace = /\n\s+at .+:\d+:\d+/
 
-for (const kind of kinds) {
-  t.test(kind, async (t) => {
+for (const kind of databaseKinds) {
+  testOn(t, kind, kind, async (t) => {
     const location: Record<string, string> =
       kind === 'pglite' ? { DATA_DIR: await freshDataDir(t) } : { DATABASE_URL: await freshPostgresDatabase(t) }
     const cli = (...args: string[]) => runCli(location, args)

@@ -6,6 +6,7 @@ import { openStream } from '../helpers/event-stream.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { testSecret } from '../helpers/test-app.js'
+import { testNeeding } from '../helpers/test-needing.js'
 
 /** A server process on the database, stopped when `t` ends. */
 async function startInstance(t: Test, databaseUrl: string): Promise<string> {
@@ -18,7 +19,7 @@ const sign = createTokenSigner(loadConfig({ JWT_SECRET: testSecret }))
 
 // Issue: "A test starts two server processes on one PostgreSQL: a stream on instance B receives, in order,
 // messages posted to instance A, and resumes correctly from B after A wrote more."
-t.test('two instances on one PostgreSQL share live events', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server)' }, async (t) => {
+testNeeding(t, 'two instances on one PostgreSQL share live events', !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server)', async (t) => {
   const databaseUrl = await freshPostgresDatabase(t)
   const [a, b] = await Promise.all([startInstance(t, databaseUrl), startInstance(t, databaseUrl)])
 

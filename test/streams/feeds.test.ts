@@ -5,9 +5,7 @@ import t from 'tap'
 import { eventRepository } from '../../src/modules/event-log/event-repository.js'
 import { agentHeaders, createTenant, openSession, sendMessage, tenantUserHeaders } from '../helpers/fixtures.js'
 import { EventStreamClient, listening, openStream } from '../helpers/event-stream.js'
-import { buildTestApp, onEachDatabase, type TestApp } from '../helpers/test-app.js'
-
-const needsPostgres = { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL (a PostgreSQL server)' }
+import { buildTestApp, onEachDatabase, testOn, type TestApp } from '../helpers/test-app.js'
 
 /** Holds the event heads table from another connection for `milliseconds`, so reads of it wait. */
 function holdHeads(t: Parameters<Parameters<typeof onEachDatabase>[1]>[0], context: TestApp, milliseconds: number) {
@@ -22,7 +20,7 @@ function holdHeads(t: Parameters<Parameters<typeof onEachDatabase>[1]>[0], conte
 // The hub follows each tenant once for all of an instance's streams and re-reads the tenants' heads every
 // second. A stream whose tenant it starts following while such a poll is under way must be served like any:
 // the poll's answer does not name that tenant, which is no reason to think it inactive.
-t.test('a stream opened while the hub polls keeps its tenant', needsPostgres, async (t) => {
+testOn(t, 'postgres', 'a stream opened while the hub polls keeps its tenant', async (t) => {
   const context = await buildTestApp(t, 'postgres')
   const base = await listening(context)
   const first = await createTenant(t, context, 'Followed first')
@@ -45,7 +43,7 @@ t.test('a stream opened while the hub polls keeps its tenant', needsPostgres, as
 })
 
 // Issue: "A stream ends when … the client goes away; resources are freed at once."
-t.test('a client that leaves while its stream is being prepared does not keep its slot', needsPostgres, async (t) => {
+testOn(t, 'postgres', 'a client that leaves while its stream is being prepared does not keep its slot', async (t) => {
   const context = await buildTestApp(t, 'postgres', { STREAM_MAX_PER_USER: '1' })
   const base = await listening(context)
   const tenantId = await createTenant(t, context, 'Impatient')

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { EventStreamClient, listening, openStream } from '../helpers/event-stream.js'
 import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
-import { buildTestApp, databaseKinds, type TestApp } from '../helpers/test-app.js'
+import { buildTestApp, databaseKinds, testOn, type TestApp } from '../helpers/test-app.js'
 
 // Issue: "Keep-alive comment lines every STREAM_HEARTBEAT_SECONDS. A stream ends when its token would have expired,
 // when the server shuts down (after telling clients to reconnect), or when the client goes away; resources are freed
@@ -56,7 +56,7 @@ async function rawStreamText(base: string, headers: Record<string, string>, forM
 }
 
 for (const kind of databaseKinds) {
-  t.test(kind, async (t) => {
+  testOn(t, kind, kind, async (t) => {
     t.test('beyond STREAM_MAX_PER_USER a stream is 429 in the envelope; other users still get in; a closed stream frees its slot', async (t) => {
       const context = await buildTestApp(t, kind, { STREAM_MAX_PER_USER: '2' })
       const base = await listening(context)
