@@ -20,7 +20,7 @@ const otherRows = 5_000
 
 /** Rows of `db.execute`: postgres.js answers an array, PGlite `{ rows }`. */
 async function rowsOf(context: TestApp, query: SQL): Promise<Record<string, unknown>[]> {
-  const result = (await context.app.database.db.execute(query)) as unknown
+  const result = (await context.app.database.pool.execute(query)) as unknown
   return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows
 }
 
@@ -45,7 +45,7 @@ const describePlan = (nodes: PlanNode[]) =>
 function pageQuery(context: TestApp, tenantId: number, sessionId: string, direction: 'next' | 'prev', cursorSeq?: number) {
   const forward = direction === 'next'
   const beyond = cursorSeq === undefined ? undefined : forward ? gt(chatMessages.seq, cursorSeq) : lt(chatMessages.seq, cursorSeq)
-  return context.app.database.db
+  return context.app.database.pool
     .select()
     .from(chatMessages)
     .where(and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId), beyond))
@@ -56,12 +56,12 @@ function pageQuery(context: TestApp, tenantId: number, sessionId: string, direct
 
 /** Messages "Pesan 1".."Pesan count" numbered 1..count, one second apart, and the session's counter to match. */
 async function insertMessages(context: TestApp, tenantId: number, sessionId: string, senderId: number, count: number) {
-  await context.app.database.db.execute(sql`
+  await context.app.database.pool.execute(sql`
     insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
     select ${tenantId}, gen_random_uuid(), ${sessionId}, g, ${senderId}, 'Pesan ' || g,
            timestamptz '2025-09-01 10:00:00+00' + g * interval '1 second'
     from generate_series(1, ${count}::int) as g`)
-  await context.app.database.db.execute(sql`
+  await context.app.database.pool.execute(sql`
     update chat_sessions set last_message_seq = ${count}::int where tenant_id = ${tenantId} and id = ${sessionId}`)
 }
 
@@ -80,7 +80,7 @@ onEachDatabase(t, async (t, context) => {
   const otherSession = await openSession(t, context, tenantId, 2)
   await insertMessages(context, tenantId, sessionId, 1, deepRows)
   await insertMessages(context, tenantId, otherSession, 2, otherRows)
-  await context.app.database.db.execute(sql`analyze chat_messages`)
+  await context.app.database.pool.execute(sql`analyze chat_messages`)
   const [{ count }] = await rowsOf(context, sql`select count(*)::int as count from chat_messages`)
   t.equal(count, deepRows + otherRows, 'the fixture is in place')
 
@@ -128,7 +128,7 @@ onEachDatabase(t, async (t, context) => {
     const id = await idAt(context, tenantId, sessionId, 19_900)
     const nodes = await planOf(
       context,
-      context.app.database.db
+      context.app.database.pool
         .select({ seq: chatMessages.seq })
         .from(chatMessages)
         .where(and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId), eq(chatMessages.id, id)))
