@@ -5,8 +5,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import type { Config } from '../config.js'
-import { gateClient, type PoolUsage } from './connection-gate.js'
-import { preparingClient } from './prepared-statements.js'
+import { createPostgresClient, type PoolUsage } from './postgres-client.js'
 import { projectRoot } from './project-root.js'
 import type { Pool } from './transactions.js'
 
@@ -52,9 +51,12 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
       // UTC: timestamps read as text are then already in the API's zone.
       connection: { application_name: applicationName, statement_timeout: settings.DB_STATEMENT_TIMEOUT_MS, TimeZone: 'UTC' },
     })
-    // Every query goes through the gate, NOTIFY included, so none waits for a connection unbounded.
-    const statements = settings.DB_PREPARED_STATEMENTS ? preparingClient(pool) : pool
-    const { client, usage } = gateClient(statements, settings.DB_POOL_MAX, settings.DB_ACQUIRE_TIMEOUT_MS)
+    // Every query goes through it, NOTIFY included, so none waits for a connection unbounded.
+    const { client, usage } = createPostgresClient(pool, {
+      size: settings.DB_POOL_MAX,
+      acquireTimeoutMs: settings.DB_ACQUIRE_TIMEOUT_MS,
+      prepare: settings.DB_PREPARED_STATEMENTS,
+    })
     const notifications: DatabaseNotifications = {
       // LISTEN holds a connection of its own, outside the pool, which postgres.js reopens after an outage.
       listen: (channel, onPayload, onListen) => pool.listen(channel, onPayload, onListen),
