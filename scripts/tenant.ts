@@ -8,10 +8,12 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { CreateTenantRequest, TenantId, UpdateTenantRequest } from '../generated/routes.js'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { createTenantService } from '../src/modules/tenants/tenant-service.js'
 import { createEventBus } from '../src/modules/event-log/event-bus.js'
+import { tenantRepository } from '../src/modules/tenants/tenant-repository.js'
+import { createTenantService } from '../src/modules/tenants/tenant-service.js'
 import { openDatabase } from '../src/platform/database.js'
 import { DomainError } from '../src/platform/domain-errors.js'
+import { createTransactions } from '../src/platform/transactions.js'
 
 const usage = `usage: npm run tenant -- create --name <name> [--inactive] [--domain <host name>]
        npm run tenant -- update <id> [--name <name>] [--active true|false] [--domain <host name> | --no-domain]
@@ -67,7 +69,13 @@ async function run(argv: string[]): Promise<number> {
   // Running servers on the same PostgreSQL hear of a (de)activation or domain change at once: their tenant checks and streams follow it.
   const bus = createEventBus(database.notifications, 'shared', (error) => console.error(`running servers were not told: ${(error as Error).message}`))
   try {
-    const tenants = createTenantService(database.db, { changed: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }) })
+    const transactions = createTransactions({ pool: database.pool, onAfterCommitError: (error) => console.error(`running servers were not told: ${(error as Error).message}`) })
+    const tenants = createTenantService({
+      transactions,
+      tenantRepository,
+      changed: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }),
+      cacheSeconds: 0,
+    })
     if (parsed.command === 'create') console.log(JSON.stringify(await tenants.create(parsed.values), null, 2))
     if (parsed.command === 'update') console.log(JSON.stringify(await tenants.update(parsed.id, parsed.changes), null, 2))
     if (parsed.command === 'list') {

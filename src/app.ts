@@ -105,10 +105,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...ticketRoutes(services.tickets),
     ...notificationRoutes(services.notifications),
     // Readiness says 503 itself before the response deadline would: 2 s, or less with a shorter deadline.
-    ...healthRoutes({ db: services.requestTransactions.db, isShuttingDown, databaseTimeoutMs: Math.min(2000, config.RESPONSE_TIMEOUT_SECONDS * 800) }),
+    ...healthRoutes({ pool: database.pool, isShuttingDown, databaseTimeoutMs: Math.min(2000, config.RESPONSE_TIMEOUT_SECONDS * 800) }),
     ...metricsRoutes(metrics),
   } satisfies OperationHandlers
-  registerOperations(app, handlers, registerIdempotency(app, { database: database.db, requestTransactions: services.requestTransactions, config }))
+  registerOperations(app, handlers, registerIdempotency(app, { idempotency: services.idempotency, config }))
   await app.ready()
   return app
 }

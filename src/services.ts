@@ -3,19 +3,31 @@ import type { Config } from './config.js'
 import { createEventBus } from './modules/event-log/event-bus.js'
 import { createEventLog } from './modules/event-log/event-log.js'
 import { createEventPruner } from './modules/event-log/event-pruner.js'
+import { eventRepository } from './modules/event-log/event-repository.js'
 import { createConversationService } from './modules/livechat/conversation-service.js'
 import { createLivechatService } from './modules/livechat/livechat-service.js'
+import { messageRepository } from './modules/livechat/message-repository.js'
+import { readRepository } from './modules/livechat/read-repository.js'
+import { sessionRepository } from './modules/livechat/session-repository.js'
+import { notificationRepository } from './modules/notifications/notification-repository.js'
 import { createNotificationService } from './modules/notifications/notification-service.js'
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
+import { presenceRepository } from './modules/presence/presence-repository.js'
 import { createPresenceService } from './modules/presence/presence-service.js'
+import { streamTokenRepository } from './modules/stream-tokens/stream-token-repository.js'
 import { createStreamTokenService } from './modules/stream-tokens/stream-token-service.js'
 import { createEventHub } from './modules/streams/event-hub.js'
 import { createStreamAdmission } from './modules/streams/stream-admission.js'
 import { createStreamRegistry } from './modules/streams/stream-registry.js'
+import { tenantRepository } from './modules/tenants/tenant-repository.js'
 import { createTenantService } from './modules/tenants/tenant-service.js'
+import { replyRepository } from './modules/tickets/reply-repository.js'
+import { ticketRepository } from './modules/tickets/ticket-repository.js'
 import { createTicketService } from './modules/tickets/ticket-service.js'
 import { openDatabase } from './platform/database.js'
-import { createRequestTransactions } from './platform/request-transaction.js'
+import { createTransactions } from './platform/transactions.js'
+import { idempotencyRepository } from './plugins/idempotency/idempotency-repository.js'
+import { createIdempotencyService } from './plugins/idempotency/idempotency-service.js'
 
 export type ServiceOptions = {
   /** `in-process` keeps events within this instance even on PostgreSQL: benchmarks use it to measure NOTIFY's cost. */
@@ -29,40 +41,61 @@ export type ServiceOptions = {
  */
 export async function createServices(config: Config, log: FastifyBaseLogger, options: ServiceOptions = {}) {
   const database = await openDatabase(config)
+  const { pool } = database
   const bus = createEventBus(database.notifications, options.eventBus ?? 'shared', (error) =>
     log.warn({ err: error }, 'event bus: a signal was not sent or not handled; streams catch up by polling'),
   )
-  // Services get the ambient database: an idempotent POST runs their queries in its own transaction.
-  const requestTransactions = createRequestTransactions(database.db, (error) => log.error({ err: error }, 'a side effect after a commit failed'))
-  const { db, afterCommit, inRequestTransaction } = requestTransactions
+  // Every unit of work starts here: in the request's transaction (an idempotent POST) or in its own.
+  const transactions = createTransactions({ pool, onAfterCommitError: (error) => log.error({ err: error }, 'a side effect after a commit failed') })
 
-  const tenants = createTenantService(db, {
-    changed: (tenantId) => afterCommit(() => bus.publish({ kind: 'tenant-changed', tenantId })),
+  const tenants = createTenantService({
+    transactions,
+    tenantRepository,
+    changed: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }),
     cacheSeconds: config.TENANT_CACHE_SECONDS,
   })
   // Every instance's tenant check follows a (de)activation or domain change made anywhere: the bus delivers it here too.
   bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forget(signal.tenantId))
   bus.onReconnect(() => tenants.forget())
 
-  const presence = createPresenceService(db, config.PRESENCE_TTL_SECONDS)
-  const presenceKeeper = createPresenceKeeper(presence, config.PRESENCE_TTL_SECONDS, log)
-  const events = createEventLog(db, bus, afterCommit)
-  const pruner = createEventPruner(db, config.STREAM_RETENTION_HOURS, log)
-  const notifications = createNotificationService({ db, events })
-  const tickets = createTicketService({ db, notifications, events })
-  const livechat = createLivechatService({ db, presence, tickets, notifications, events, inRequestTransaction, sendWaitMs: config.DB_ACQUIRE_TIMEOUT_MS })
-  const conversation = createConversationService({ db, events })
+  const presence = createPresenceService({ transactions, presenceRepository, ttlSeconds: config.PRESENCE_TTL_SECONDS })
+  const presenceKeeper = createPresenceKeeper({ presence, ttlSeconds: config.PRESENCE_TTL_SECONDS, log })
+  const events = createEventLog({ transactions, bus, eventRepository })
+  const pruner = createEventPruner({ transactions, eventRepository, retentionHours: config.STREAM_RETENTION_HOURS, log })
+  const notifications = createNotificationService({ transactions, notificationRepository, events })
+  const tickets = createTicketService({ transactions, ticketRepository, replyRepository, notifications })
+  const livechat = createLivechatService({
+    transactions,
+    sessionRepository,
+    messageRepository,
+    presence,
+    tickets,
+    notifications,
+    events,
+    sendWaitMs: config.DB_ACQUIRE_TIMEOUT_MS,
+  })
+  const conversation = createConversationService({ transactions, sessionRepository, messageRepository, readRepository, events })
+  const idempotency = createIdempotencyService({
+    transactions,
+    idempotencyRepository,
+    ttlHours: config.IDEMPOTENCY_TTL_HOURS,
+    // A waiting retry gives up (409) a little before the response deadline would answer 503 for it.
+    lockTimeoutMs: Math.round(config.RESPONSE_TIMEOUT_SECONDS * 800),
+  })
 
-  const hub = createEventHub(db, bus, log)
+  // Streams read committed events for everyone: from the pool, never from a request's transaction.
+  const hub = createEventHub({ pool, eventRepository, bus, log })
   const streamRegistry = createStreamRegistry({
-    db,
+    pool,
+    eventRepository,
     hub,
     holdPresence: presenceKeeper.hold,
     settings: { heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS, bufferBytes: config.STREAM_BUFFER_BYTES },
     log,
   })
   const streamAdmission = createStreamAdmission({
-    db,
+    pool,
+    eventRepository,
     registry: streamRegistry,
     sessionTenant: livechat.sessionTenant,
     settings: { maxPerUser: config.STREAM_MAX_PER_USER, retentionHours: config.STREAM_RETENTION_HOURS },
@@ -70,7 +103,8 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
 
   return {
     database,
-    requestTransactions,
+    transactions,
+    idempotency,
     tenants,
     presence,
     notifications,
@@ -78,7 +112,7 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
     livechat,
     conversation,
     streams: { admission: streamAdmission, registry: streamRegistry },
-    streamTokens: createStreamTokenService(db),
+    streamTokens: createStreamTokenService({ transactions, streamTokenRepository }),
     /** Ends every stream with a reconnect hint and stops the timers: before the server stops taking connections. */
     stop(): void {
       streamRegistry.closeAll('shutdown')

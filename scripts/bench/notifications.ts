@@ -5,7 +5,6 @@
 // Uses a fresh database on DATABASE_URL's server when set (dropped afterwards), else in-memory PGlite.
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
-import { createTenantService } from '../../src/modules/tenants/tenant-service.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 import { openBenchApp, timeRuns } from './bench-app.js'
 
@@ -15,14 +14,14 @@ const requestCount = Number(values.requests ?? (values.smoke ? 10 : 200))
 
 const { app, config, close } = await openBenchApp()
 try {
-  const { db, driver } = app.database
-  const tenant = await createTenantService(db).create({ name: 'Bench' })
+  const { pool, driver } = app.database
+  const tenant = await app.services.tenants.create({ name: 'Bench' })
   const started = performance.now()
   // Broadcast chat notifications by agent 1, one a second into the past, as a busy tenant accumulates them.
-  await db.execute(sql`insert into notifications (tenant_id, id, type, recipient_id, author_id, text, created_at)
+  await pool.execute(sql`insert into notifications (tenant_id, id, type, recipient_id, author_id, text, created_at)
     select ${tenant.id}, gen_random_uuid(), 'CHAT_MESSAGE', null, 1, 'Agent 1: message ' || n, now() - n * interval '1 second'
     from generate_series(1, ${history}) as n`)
-  await db.execute(sql`analyze notifications`)
+  await pool.execute(sql`analyze notifications`)
   console.log(`${driver}: ${history.toLocaleString('en')} notifications in one tenant, inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
   const token = createTokenSigner(config)({ sub: 2, roles: ['TENANT_USER'], tenants: [tenant.id] })
@@ -42,7 +41,7 @@ try {
   const readAll = performance.now()
   const { marked_read: marked } = await call('POST', '/notifications/read-all')
   console.log(`read-all marked ${marked.toLocaleString('en')} in ${(performance.now() - readAll).toFixed(0)} ms`)
-  await db.execute(sql`insert into notifications (tenant_id, id, type, recipient_id, author_id, text)
+  await pool.execute(sql`insert into notifications (tenant_id, id, type, recipient_id, author_id, text)
     select ${tenant.id}, gen_random_uuid(), 'CHAT_MESSAGE', null, 1, 'Agent 1: new ' || n from generate_series(1, 20) as n`)
   await report(`after read-all and 20 new (${(await call('GET', '/notifications/unread-count')).unread} unread)`)
 } finally {

@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { and, eq, sql } from 'drizzle-orm'
 import { chatMessages } from '../../src/modules/livechat/livechat-tables.js'
-import { createTenantService } from '../../src/modules/tenants/tenant-service.js'
 import { openBenchApp, timeRuns } from './bench-app.js'
 import { createTokenSigner } from '../../src/platform/tokens.js'
 
@@ -18,23 +17,23 @@ const requestCount = Number(values.requests ?? (values.smoke ? 20 : 300))
 
 const { app, config, close } = await openBenchApp()
 try {
-  const { db, driver } = app.database
-  const tenant = await createTenantService(db).create({ name: 'Bench' })
+  const { pool, driver } = app.database
+  const tenant = await app.services.tenants.create({ name: 'Bench' })
   const sessionId = '01a1fcaa-0000-7000-8000-000000000001'
   const started = performance.now()
-  await db.execute(sql`insert into chat_sessions (tenant_id, id, agent_id, status, last_message_seq)
+  await pool.execute(sql`insert into chat_sessions (tenant_id, id, agent_id, status, last_message_seq)
     values (${tenant.id}, ${sessionId}, 1, 'OPEN', ${messageCount})`)
-  await db.execute(sql`insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
+  await pool.execute(sql`insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
     select ${tenant.id}, gen_random_uuid(), ${sessionId}, seq, 1, 'message ' || seq, now() + seq * interval '1 microsecond'
     from generate_series(1, ${messageCount}) as seq`)
-  await db.execute(sql`analyze chat_messages`)
+  await pool.execute(sql`analyze chat_messages`)
   console.log(`${driver}: ${messageCount.toLocaleString('en')} messages inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
   const token = createTokenSigner(config)({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenant.id] })
   const headers = { authorization: `Bearer ${token}`, 'x-tenant-id': String(tenant.id) }
   const depths = [10, Math.floor(messageCount / 2), messageCount - 60].filter((depth) => depth > 0)
   for (const depth of depths) {
-    const [cursor] = await db
+    const [cursor] = await pool
       .select({ id: chatMessages.id })
       .from(chatMessages)
       .where(and(eq(chatMessages.sessionId, sessionId), eq(chatMessages.seq, depth)))

@@ -1,20 +1,17 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sql, type SQL } from 'drizzle-orm'
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import type { Config } from '../config.js'
-import { gateClient, type PoolUsage } from './connection-gate.js'
-import { preparingClient } from './prepared-statements.js'
+import { createPostgresClient, type PoolUsage } from './postgres-client.js'
 import { projectRoot } from './project-root.js'
-
-/** The database or a transaction on it: every repository method takes one, so the caller owns the transaction. */
-export type Database = PgDatabase<PgQueryResultHKT>
+import type { Pool } from './transactions.js'
 
 export type DatabaseConnection = {
-  db: Database
+  /** Transactions on it are opened by the runner of platform/transactions.ts, and only there. */
+  pool: Pool
   driver: 'postgres' | 'pglite'
   /** PostgreSQL's LISTEN/NOTIFY, for what instances on one database tell each other; PGlite serves one process. */
   notifications?: DatabaseNotifications
@@ -54,9 +51,12 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
       // UTC: timestamps read as text are then already in the API's zone.
       connection: { application_name: applicationName, statement_timeout: settings.DB_STATEMENT_TIMEOUT_MS, TimeZone: 'UTC' },
     })
-    // Every query goes through the gate, NOTIFY included, so none waits for a connection unbounded.
-    const statements = settings.DB_PREPARED_STATEMENTS ? preparingClient(pool) : pool
-    const { client, usage } = gateClient(statements, settings.DB_POOL_MAX, settings.DB_ACQUIRE_TIMEOUT_MS)
+    // Every query goes through it, NOTIFY included, so none waits for a connection unbounded.
+    const { client, usage } = createPostgresClient(pool, {
+      size: settings.DB_POOL_MAX,
+      acquireTimeoutMs: settings.DB_ACQUIRE_TIMEOUT_MS,
+      prepare: settings.DB_PREPARED_STATEMENTS,
+    })
     const notifications: DatabaseNotifications = {
       // LISTEN holds a connection of its own, outside the pool, which postgres.js reopens after an outage.
       listen: (channel, onPayload, onListen) => pool.listen(channel, onPayload, onListen),
@@ -64,7 +64,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
         await client.unsafe('select pg_notify($1, $2)', [channel, payload])
       },
     }
-    return { db: drizzlePostgres({ client }), driver: 'postgres', notifications, poolUsage: usage, close: () => pool.end({ timeout: 5 }) }
+    return { pool: drizzlePostgres({ client }) as unknown as Pool, driver: 'postgres', notifications, poolUsage: usage, close: () => pool.end({ timeout: 5 }) }
   }
   if (!settings.DATA_DIR.startsWith('memory://')) await mkdir(settings.DATA_DIR, { recursive: true })
   // Loaded only here: a PostgreSQL deployment starts without PGlite's modules.
@@ -77,7 +77,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
   const db = drizzlePglite({ client })
   await migratePglite(db, { migrationsFolder })
   // PGlite throws on a second close; postgres.js does not. Both close once, whoever asks first.
-  return { db, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
+  return { pool: db as unknown as Pool, driver: 'pglite', close: async () => (client.closed ? undefined : client.close()) }
 }
 
 // Any fixed key: replicas starting together take turns, and the later ones find nothing left to apply.
@@ -102,10 +102,10 @@ async function migrateOnce(url: string, connectTimeoutSeconds: number): Promise<
 }
 
 /** Whether the database answers `select 1` within `timeoutMs`; a server that hangs counts as down. */
-export async function databaseAnswers(db: Database, timeoutMs = 2000): Promise<boolean> {
+export async function databaseAnswers(pool: Pool, timeoutMs = 2000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
-  const ping = db.execute(sql`select 1`).then(
+  const ping = pool.execute(sql`select 1`).then(
     () => true,
     () => false,
   )

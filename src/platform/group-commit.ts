@@ -1,7 +1,7 @@
 /** What one item of a batch came to: its result, or the error it alone fails with. */
 export type Outcome<Result> = { ok: true; value: Result } | { ok: false; error: unknown }
 
-type Options<Item, Result> = {
+export type GroupCommitOptions<Item, Result> = {
   /** Items with the same key may share a transaction. */
   keyOf: (item: Item) => number | string
   maxBatchSize: number
@@ -27,7 +27,7 @@ type Pending<Item, Result> = { item: Item; arrivedAt: number; resolve: (value: R
  * is written after its request was answered 503. When a batch fails as a whole, its items are written again
  * one by one, so one bad item fails alone.
  */
-export function createGroupCommit<Item, Result>(options: Options<Item, Result>) {
+export function createGroupCommit<Item, Result>(options: GroupCommitOptions<Item, Result>) {
   const { keyOf, maxBatchSize, maxBatchesInFlight, maxWaitMs, waitedTooLong, write, failsEveryItem } = options
   type Lane = { waiting: Pending<Item, Result>[]; inFlight: number }
   const lanes = new Map<number | string, Lane>()

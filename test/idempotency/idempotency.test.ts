@@ -4,7 +4,6 @@ import type { InjectOptions } from 'fastify'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import type { components } from '../../generated/openapi.js'
-import { idempotencyRepository } from '../../src/plugins/idempotency/idempotency-repository.js'
 import { rowsOf } from '../../src/platform/database.js'
 import { openStream, listening } from '../helpers/event-stream.js'
 import { adminHeaders, agentHeaders, allPages, createTenant, openSession, sendMessage, setPresence, tenantUserHeaders } from '../helpers/fixtures.js'
@@ -202,7 +201,7 @@ onEachDatabase(t, async (t, context) => {
     const key = randomUUID()
     const first = await sendKeyed(t, sessionId, key, 'old', agentHeaders(context, tenantId, 91))
     const hours = context.config.IDEMPOTENCY_TTL_HOURS
-    await context.app.database.db.execute(
+    await context.app.database.pool.execute(
       sql`update idempotency_keys set created_at = now() - make_interval(hours => ${hours}, mins => 1) where key = ${key}`,
     )
     const later = await sendKeyed(t, sessionId, key, 'old', agentHeaders(context, tenantId, 91))
@@ -213,11 +212,12 @@ onEachDatabase(t, async (t, context) => {
     const replay = await sendKeyed(t, sessionId, key, 'old', agentHeaders(context, tenantId, 91))
     t.equal(replay.body, later.body, 'the key now answers with its new request')
 
-    await context.app.database.db.execute(
+    await context.app.database.pool.execute(
       sql`update idempotency_keys set created_at = now() - make_interval(hours => ${hours}, mins => 1) where key = ${key}`,
     )
-    t.equal(await idempotencyRepository.prune(context.app.database.db, hours), 1, 'the periodic pruning deletes the expired key')
-    t.equal(await idempotencyRepository.prune(context.app.database.db, hours), 0, 'and only it')
+    const prune = () => context.app.services.idempotency.prune()
+    t.equal(await prune(), 1, 'the periodic pruning deletes the expired key')
+    t.equal(await prune(), 0, 'and only it')
   })
 
   t.test('without a key nothing changes: two POSTs are two messages', async (t) => {
@@ -252,7 +252,7 @@ onEachDatabase(t, async (t, context) => {
     const next = await stream.next(t, (event) => event.event === 'message.created')
     t.equal(next.data.message.id, marker.id, 'the next event is the next message, not the replay')
     const stored = rowsOf<{ count: number }>(
-      await context.app.database.db.execute(sql`select count(*)::int as count from stream_events where type = 'message.created' and session_id = ${sessionId}`),
+      await context.app.database.pool.execute(sql`select count(*)::int as count from stream_events where type = 'message.created' and session_id = ${sessionId}`),
     )
     t.equal(stored[0].count, 2, 'two messages, two stored events')
   })

@@ -23,7 +23,7 @@ const send = (t: Test, context: TestApp, tenantId: number, sessionId: string, me
     payload: { message },
   })
 
-const query = async <Row>(context: TestApp, statement: ReturnType<typeof sql>): Promise<Row[]> => rowsOf<Row>(await context.app.database.db.execute(statement))
+const query = async <Row>(context: TestApp, statement: ReturnType<typeof sql>): Promise<Row[]> => rowsOf<Row>(await context.app.database.pool.execute(statement))
 
 onEachDatabase(t, async (t, context) => {
   t.test('120 concurrent sends over two tenants: each answered with its own message, all stored once, in order', async (t) => {

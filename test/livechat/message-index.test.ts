@@ -5,8 +5,8 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import type { Sql } from 'postgres'
 import t, { type Test } from 'tap'
 import { messageRepository } from '../../src/modules/livechat/message-repository.js'
-import type { Database } from '../../src/platform/database.js'
 import type { PageRequest } from '../../src/platform/pagination.js'
+import type { Executor } from '../../src/platform/transactions.js'
 import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { onEachDatabase, type TestApp } from '../helpers/test-app.js'
 
@@ -26,7 +26,7 @@ const otherRows = 5_000
 
 /** Rows of `db.execute`: postgres.js answers an array, PGlite `{ rows }`. */
 async function rowsOf(context: TestApp, query: SQL): Promise<Record<string, unknown>[]> {
-  const result = (await context.app.database.db.execute(query)) as unknown
+  const result = (await context.app.database.pool.execute(query)) as unknown
   return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows
 }
 
@@ -37,18 +37,18 @@ type Statement = { text: string; parameters: unknown[] }
  * The statements a repository method sends, as the driver receives them: the method runs on a drizzle over
  * the app's own client whose logger keeps each statement. The plans below are of these, not of a copy.
  */
-async function statementsOf(context: TestApp, call: (db: Database) => Promise<unknown>): Promise<Statement[]> {
+async function statementsOf(context: TestApp, call: (executor: Executor) => Promise<unknown>): Promise<Statement[]> {
   const statements: Statement[] = []
   const logger = { logQuery: (text: string, parameters: unknown[]) => void statements.push({ text, parameters }) }
-  const client = (context.app.database.db as unknown as { $client: unknown }).$client
+  const client = (context.app.database.pool as unknown as { $client: unknown }).$client
   const db = context.app.database.driver === 'postgres' ? drizzlePostgres({ client: client as Sql, logger }) : drizzlePglite({ client: client as PGlite, logger })
-  await call(db as unknown as Database)
+  await call(db as unknown as Executor)
   return statements
 }
 
 /** Every node of the plan of `statement` as it ran (EXPLAIN ANALYZE), its parameters bound, depth first. */
 async function planOf(context: TestApp, statement: Statement): Promise<PlanNode[]> {
-  const client = (context.app.database.db as unknown as { $client: Sql | PGlite }).$client
+  const client = (context.app.database.pool as unknown as { $client: Sql | PGlite }).$client
   const text = `explain (analyze, format json) ${statement.text}`
   const result = 'unsafe' in client ? await client.unsafe(text, statement.parameters as never[]) : await client.query(text, statement.parameters)
   const [row] = (Array.isArray(result) ? result : result.rows) as Record<string, unknown>[]
@@ -68,19 +68,19 @@ const describePlan = (nodes: PlanNode[]) =>
 
 /** The one statement of `messageRepository.page`, as it sends it for this page of 50. */
 async function pageStatement(t: Test, context: TestApp, tenantId: number, sessionId: string, page: Omit<PageRequest, 'limit'>): Promise<Statement> {
-  const statements = await statementsOf(context, (db) => messageRepository.page(db, tenantId, sessionId, { limit: 50, ...page }))
+  const statements = await statementsOf(context, (executor) => messageRepository.page(executor, tenantId, sessionId, { limit: 50, ...page }))
   t.equal(statements.length, 1, 'messageRepository.page sends one statement')
   return statements[0]
 }
 
 /** Messages "Pesan 1".."Pesan count" numbered 1..count, one second apart, and the session's counter to match. */
 async function insertMessages(context: TestApp, tenantId: number, sessionId: string, senderId: number, count: number) {
-  await context.app.database.db.execute(sql`
+  await context.app.database.pool.execute(sql`
     insert into chat_messages (tenant_id, id, session_id, seq, sender_id, message, created_at)
     select ${tenantId}, gen_random_uuid(), ${sessionId}, g, ${senderId}, 'Pesan ' || g,
            timestamptz '2025-09-01 10:00:00+00' + g * interval '1 second'
     from generate_series(1, ${count}::int) as g`)
-  await context.app.database.db.execute(sql`
+  await context.app.database.pool.execute(sql`
     update chat_sessions set last_message_seq = ${count}::int where tenant_id = ${tenantId} and id = ${sessionId}`)
 }
 
@@ -99,7 +99,7 @@ onEachDatabase(t, async (t, context) => {
   const otherSession = await openSession(t, context, tenantId, 2)
   await insertMessages(context, tenantId, sessionId, 1, deepRows)
   await insertMessages(context, tenantId, otherSession, 2, otherRows)
-  await context.app.database.db.execute(sql`analyze chat_messages`)
+  await context.app.database.pool.execute(sql`analyze chat_messages`)
   const [{ count }] = await rowsOf(context, sql`select count(*)::int as count from chat_messages`)
   t.equal(count, deepRows + otherRows, 'the fixture is in place')
 
@@ -155,7 +155,7 @@ onEachDatabase(t, async (t, context) => {
 
   t.test("finding the cursor message, in the page's statement and in seqOf, is an index lookup, not a scan", async (t) => {
     const id = await idAt(context, tenantId, sessionId, 19_900)
-    const [seqOf] = await statementsOf(context, (db) => messageRepository.seqOf(db, tenantId, sessionId, id))
+    const [seqOf] = await statementsOf(context, (executor) => messageRepository.seqOf(executor, tenantId, sessionId, id))
     for (const [name, nodes] of [
       ['the page', await pageOf(t, 'next', 19_900)],
       ['seqOf', await planOf(context, seqOf)],

@@ -19,7 +19,7 @@ const B = 102
 
 /** Rows of `db.execute`: postgres.js answers an array, PGlite `{ rows }`. */
 async function rowsOf(context: TestApp, query: SQL): Promise<Record<string, unknown>[]> {
-  const result = (await context.app.database.db.execute(query)) as unknown
+  const result = (await context.app.database.pool.execute(query)) as unknown
   return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows
 }
 
@@ -597,8 +597,8 @@ onEachDatabase(t, async (t, context) => {
 
   t.test('atomicity: a notification that cannot be written takes its message down with it', async (t) => {
     // A real trigger refuses notifications whose text holds FAIL-ME: the failure comes after the message insert.
-    const db = context.app.database.db
-    await db.execute(sql`
+    const pool = context.app.database.pool
+    await pool.execute(sql`
       create or replace function test_fail_marked_notification() returns trigger language plpgsql as $$
       begin
         if new.text like '%FAIL-ME%' then
@@ -607,13 +607,13 @@ onEachDatabase(t, async (t, context) => {
         return new;
       end
       $$`)
-    await db.execute(sql`drop trigger if exists test_fail_marked_notification on notifications`)
-    await db.execute(sql`
+    await pool.execute(sql`drop trigger if exists test_fail_marked_notification on notifications`)
+    await pool.execute(sql`
       create trigger test_fail_marked_notification before insert on notifications
       for each row execute function test_fail_marked_notification()`)
     t.teardown(async () => {
-      await db.execute(sql`drop trigger if exists test_fail_marked_notification on notifications`)
-      await db.execute(sql`drop function if exists test_fail_marked_notification()`)
+      await pool.execute(sql`drop trigger if exists test_fail_marked_notification on notifications`)
+      await pool.execute(sql`drop function if exists test_fail_marked_notification()`)
     })
     const notificationRows = async () => Number((await rowsOf(context, sql`select count(*)::int as count from notifications`))[0].count)
 
@@ -631,7 +631,7 @@ onEachDatabase(t, async (t, context) => {
     t.test('the trigger really refuses such a notification', async (t) => {
       const tenantId = await createTenant(t, context, 'Trigger works')
       await t.rejects(
-        db.execute(sql`insert into notifications (tenant_id, id, type, author_id, text)
+        pool.execute(sql`insert into notifications (tenant_id, id, type, author_id, text)
                        values (${tenantId}, ${randomUUID()}, 'CHAT_MESSAGE', 1, 'Agent 1: FAIL-ME')`),
         'a FAIL-ME notification cannot be inserted',
       )

@@ -275,7 +275,7 @@ t.test('a query that fails inside a handler answers 500 without SQL in the body'
       const tenantId = await createTenant(t, context)
       const headers = agentHeaders(context, tenantId, 62)
       // Authentication still finds the tenant; the livechat tables are gone, so the handler's query fails.
-      await context.app.database.db.execute(sql`drop table chat_messages, chat_sessions cascade`)
+      await context.app.database.pool.execute(sql`drop table chat_messages, chat_sessions cascade`)
       const listed = await context.call(t, 'listSessions', { method: 'GET', url: '/livechat/sessions', headers })
       assertInternalError(t, listed)
       const read = await context.call(t, 'getSession', { method: 'GET', url: `/livechat/sessions/${randomUUID()}`, headers })

@@ -125,7 +125,7 @@ for (const kind of databaseKinds) {
     t.test('a failed insert logs its SQL and SQLSTATE, never the chat text it carried', async (t) => {
       const sessionId = await openSession(t, context, tenantId)
       // Every new message now breaks a constraint; PostgreSQL's `detail` then quotes the row, chat text included.
-      await context.app.database.db.execute(sql`alter table chat_messages add constraint refuse_every_message check (false) not valid`)
+      await context.app.database.pool.execute(sql`alter table chat_messages add constraint refuse_every_message check (false) not valid`)
       const privateWords = `private-${randomUUID()}`
       const response = await sendMessage(t, context, tenantId, sessionId, `my card is 4111 1111 1111 1111, ${privateWords}`)
       t.equal(response.statusCode, 500)

@@ -87,9 +87,8 @@ onEachDatabase(
       t.not(stream.lastId, ready.id, 'a heartbeat carried a newer position')
       t.notOk(stream.events.some((event) => event.event === 'message.created'), 'and no event of agent 7 was sent')
 
-      const { db } = context.app.database
-      await db.execute(sqlMakeOld(tenantId))
-      t.ok((await eventRepository.prune(db, 1)) > 0, "agent 7's events are pruned")
+      await context.app.database.pool.execute(sqlMakeOld(tenantId))
+      t.ok((await context.app.services.transactions.run((tx) => eventRepository.prune(tx, 1))) > 0, "agent 7's events are pruned")
       stream.close()
       const resumed = await openStream(t, base, 'streamAgentEvents', '/livechat/events', {
         headers: { ...agentHeaders(context, tenantId, 1), 'last-event-id': stream.lastId! },

@@ -19,10 +19,10 @@ onEachDatabase(t, async (t, context) => {
   await stream.collect(t, ['message.created', 'notification.created'], 6)
   // The first message's two events (the message and its notification) are made 200 hours old, then pruned.
   const lastExpired = stream.events.find((event) => event.event === 'notification.created' && event.data.notification.message_id === sent[0].id)!
-  const { db } = context.app.database
-  await db.execute(sql`update stream_events set created_at = now() - interval '200 hours'
+  const { pool } = context.app.database
+  await pool.execute(sql`update stream_events set created_at = now() - interval '200 hours'
     where tenant_id = ${tenantId} and data like ${`%${sent[0].id}%`}`)
-  t.equal(await eventRepository.prune(db, 168), 2, 'the expired message and its notification are deleted, nothing newer')
+  t.equal(await context.app.services.transactions.run((tx) => eventRepository.prune(tx, 168)), 2, 'the expired message and its notification are deleted, nothing newer')
 
   t.test('a resume from before the deleted events is 410, naming Last-Event-ID', async (t) => {
     const refused = await EventStreamClient.open(t, base, 'streamClientEvents', '/livechat/client/events', {

@@ -89,7 +89,7 @@ onEachDatabase(t, async (t, context) => {
 
   t.test('an expired token is 401', async (t) => {
     const { token } = await issueToken(t, context, agentOnly())
-    await context.app.database.db.execute(sql`update stream_tokens set expires_at = now() - interval '1 second'`)
+    await context.app.database.pool.execute(sql`update stream_tokens set expires_at = now() - interval '1 second'`)
     assertRefused(t, await openWithToken(t, base, agentPath, token))
   })
 

@@ -69,7 +69,7 @@ function clientOf(context: TestApp) {
 
   /** Moves the agent's last presence call `seconds` into the past, as if the agent had gone silent. */
   const agePresence = (tenantId: number, agentId: number, seconds: number) =>
-    context.app.database.db.execute(
+    context.app.database.pool.execute(
       sql`update agent_presence set updated_at = updated_at - make_interval(secs => ${seconds}) where tenant_id = ${tenantId} and agent_id = ${agentId}`,
     )
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNull, lte, ne, or, sql } from 'drizzle-orm'
-import { integerArray, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { integerArray, jsonRecords, rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import type { EventDraft, StoredEvent, StreamAudience } from './stream-event.js'
 import { streamEvents, tenantEventHeads } from './event-tables.js'
 import { tenants } from '../tenants/tenant-table.js'
@@ -34,7 +35,7 @@ export const eventRepository = {
    * row lock is held until commit, which is what makes the numbers follow commit order, and the fewer round
    * trips between taking it and committing, the less other writers of the tenant wait.
    */
-  async append(tx: Database, tenantId: number, drafts: EventDraft[]): Promise<StoredEvent[]> {
+  async append(tx: Transaction, tenantId: number, drafts: EventDraft[]): Promise<StoredEvent[]> {
     const records = drafts.map((draft, index) => ({
       ordinal: index + 1,
       type: draft.type,
@@ -64,12 +65,12 @@ export const eventRepository = {
 
   /** Every stored event of the tenant after `afterSeq`, up to `limit`, in order; optionally only those reaching `audience`. */
   async after(
-    db: Database,
+    executor: Executor,
     tenantId: number,
     range: { afterSeq: number; throughSeq?: number; limit: number },
     audience?: StreamAudience,
   ): Promise<StoredEvent[]> {
-    const rows = await db
+    const rows = await executor
       .select()
       .from(streamEvents)
       .where(
@@ -86,9 +87,9 @@ export const eventRepository = {
   },
 
   /** Each tenant's last event number (0 before its first) and whether it is active; unknown tenants are left out. */
-  async heads(db: Database, tenantIds: number[]): Promise<TenantHead[]> {
+  async heads(executor: Executor, tenantIds: number[]): Promise<TenantHead[]> {
     if (tenantIds.length === 0) return []
-    const rows = await db
+    const rows = await executor
       .select({
         tenantId: tenants.id,
         head: sql<number>`coalesce(${tenantEventHeads.lastSeq}, 0)`.mapWith(Number),
@@ -102,8 +103,8 @@ export const eventRepository = {
   },
 
   /** Deletes the events older than `hours` and records, per tenant, up to where its log no longer reaches. */
-  async prune(db: Database, hours: number): Promise<number> {
-    const result = await db.execute(sql`
+  async prune(tx: Transaction, hours: number): Promise<number> {
+    const result = await tx.execute(sql`
       with deleted as (
         delete from ${streamEvents} where created_at < now() - make_interval(hours => ${hours}) returning tenant_id, seq
       ), marked as (
@@ -115,3 +116,5 @@ export const eventRepository = {
     return Number(rowsOf<{ deleted: string | number }>(result)[0].deleted)
   },
 }
+
+export type EventRepository = typeof eventRepository

@@ -1,22 +1,23 @@
-import { databaseAnswers, type Database } from '../../platform/database.js'
+import { databaseAnswers } from '../../platform/database.js'
 import type { ErrorCode, ErrorMap } from '../../platform/domain-errors.js'
 import { failure, success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
+import type { Pool } from '../../platform/transactions.js'
 import { retryAfterSeconds } from '../../plugins/service-unavailable.js'
 
 type Dependencies = {
-  db: Database
+  pool: Pool
   /** True from the first shutdown signal: a load balancer should stop sending traffic here. */
   isShuttingDown: () => boolean
   /** How long the database may take to answer before it counts as down; within the response deadline. */
   databaseTimeoutMs: number
 }
 
-export const healthRoutes = ({ db, isShuttingDown, databaseTimeoutMs }: Dependencies) => {
+export const healthRoutes = ({ pool, isShuttingDown, databaseTimeoutMs }: Dependencies) => {
   /** Why this instance should get no traffic now, or undefined when it should. */
   async function unreadiness(): Promise<{ code: ErrorCode; message: string; errors: ErrorMap } | undefined> {
     if (isShuttingDown()) return { code: 'SHUTTING_DOWN', message: 'Shutting down', errors: { _: ['This instance is shutting down; use another'] } }
-    if (!(await databaseAnswers(db, databaseTimeoutMs))) return { code: 'DATABASE_UNAVAILABLE', message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
+    if (!(await databaseAnswers(pool, databaseTimeoutMs))) return { code: 'DATABASE_UNAVAILABLE', message: 'Database unavailable', errors: { database: ['The database does not answer'] } }
     return undefined
   }
   const getReadiness: OperationHandlers<'getReadiness'>['getReadiness'] = async (request, reply) => {

@@ -1,26 +1,32 @@
 import type { components } from '../../../generated/openapi.js'
 import type { Actor } from '../../platform/actor.js'
-import type { Database } from '../../platform/database.js'
 import { InvalidRequestError, NotFoundError } from '../../platform/domain-errors.js'
+import type { Executor, Transactions } from '../../platform/transactions.js'
 import type { EventLog } from '../event-log/event-log.js'
 import { readMoved, typing } from '../event-log/event-drafts.js'
 import { SessionClosedError } from './livechat-errors.js'
-import { messageRepository } from './message-repository.js'
-import { readRepository } from './read-repository.js'
-import { sessionRepository } from './session-repository.js'
+import type { MessageRepository } from './message-repository.js'
+import type { ReadRepository } from './read-repository.js'
+import type { SessionRepository } from './session-repository.js'
 import { createTypingLimiter } from './typing-limiter.js'
 
 type SessionReadState = components['schemas']['SessionReadState']
 
-type Dependencies = { db: Database; events: Pick<EventLog, 'transaction' | 'emit' | 'sendEphemeral'> }
+type Dependencies = {
+  transactions: Pick<Transactions, 'run' | 'executor'>
+  sessionRepository: Pick<SessionRepository, 'findById' | 'findForReader'>
+  messageRepository: Pick<MessageRepository, 'seqOf'>
+  readRepository: ReadRepository
+  events: Pick<EventLog, 'emit' | 'sendEphemeral'>
+}
 
 const typingInterval = 1000
 
 /** What participants signal besides messages: that they are typing, and how far they have read. */
-export function createConversationService({ db, events }: Dependencies) {
+export function createConversationService({ transactions, sessionRepository, messageRepository, readRepository, events }: Dependencies) {
   const typingLimiter = createTypingLimiter(typingInterval)
 
-  async function existingSession(executor: Database, tenantId: number, sessionId: string) {
+  async function existingSession(executor: Executor, tenantId: number, sessionId: string) {
     const session = await sessionRepository.findById(executor, tenantId, sessionId)
     if (!session) throw new NotFoundError('Session')
     return session
@@ -37,16 +43,17 @@ export function createConversationService({ db, events }: Dependencies) {
   return {
     /** Whether the signal was forwarded; one per user and session per second is, the rest are dropped. */
     async typing(tenantId: number, sessionId: string, actor: Actor): Promise<boolean> {
-      const session = await existingSession(db, tenantId, sessionId)
+      const executor = transactions.executor()
+      const session = await existingSession(executor, tenantId, sessionId)
       if (session.status !== 'OPEN') throw new SessionClosedError()
       if (!typingLimiter.admit(tenantId, sessionId, actor.userId)) return false
-      events.sendEphemeral(typing(participant(tenantId, session, actor)))
+      events.sendEphemeral(executor, typing(participant(tenantId, session, actor)))
       return true
     },
 
     /** Moves the reader's position forward to the message; the other side hears of it when it moved. */
     markRead: (tenantId: number, sessionId: string, actor: Actor, messageId: string): Promise<SessionReadState> =>
-      events.transaction(async (tx) => {
+      transactions.run(async (tx) => {
         const session = await existingSession(tx, tenantId, sessionId)
         const seq = await messageRepository.seqOf(tx, tenantId, sessionId, messageId)
         if (seq === undefined) {

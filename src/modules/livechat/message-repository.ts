@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages, chatSessions } from './livechat-tables.js'
 
@@ -17,9 +18,9 @@ const inSession = (tenantId: number, sessionId: string) =>
 
 export const messageRepository = {
   /** Stores a tenant's messages in one statement, whatever their number; returns them in the order given. */
-  async insertMany(db: Database, tenantId: number, messages: NewMessage[]): Promise<ChatMessage[]> {
+  async insertMany(tx: Transaction, tenantId: number, messages: NewMessage[]): Promise<ChatMessage[]> {
     const records = messages.map((m) => ({ id: m.id, session_id: m.sessionId, seq: m.seq, sender_id: m.senderId, message: m.message }))
-    const result = await db.execute(sql`
+    const result = await tx.execute(sql`
       insert into ${chatMessages} (tenant_id, id, session_id, seq, sender_id, message)
       select ${tenantId}, m.id, m.session_id, m.seq, m.sender_id, m.message
       from json_to_recordset(${jsonRecords(records)}) as m (id uuid, session_id uuid, seq int, sender_id int, message text)
@@ -32,8 +33,8 @@ export const messageRepository = {
   },
 
   /** The position of a message in its session, or `undefined` when it is not a message of that session. */
-  async seqOf(db: Database, tenantId: number, sessionId: string, id: string): Promise<number | undefined> {
-    const [row] = await db
+  async seqOf(executor: Executor, tenantId: number, sessionId: string, id: string): Promise<number | undefined> {
+    const [row] = await executor
       .select({ seq: chatMessages.seq })
       .from(chatMessages)
       .where(and(inSession(tenantId, sessionId), eq(chatMessages.id, id)))
@@ -45,7 +46,7 @@ export const messageRepository = {
    * one statement: a range scan of the (tenant, session, seq) index from the cursor's position. It always
    * returns one row at least; `id` is null on it when the page is empty.
    */
-  async page(db: Database, tenantId: number, sessionId: string, page: PageRequest): Promise<SessionPage> {
+  async page(executor: Executor, tenantId: number, sessionId: string, page: PageRequest): Promise<SessionPage> {
     const forward = page.direction === 'next'
     const cursor =
       page.cursor === undefined
@@ -57,7 +58,7 @@ export const messageRepository = {
     // anew on every call (planning costs twice the read); with a literal it keeps one generic plan. The limit is a
     // validated integer of 1 to 100, so there are few such statements.
     const limit = sql.raw(String(Math.trunc(page.limit) + 1))
-    const result = await db.execute(sql`
+    const result = await executor.execute(sql`
       select s.id is not null as session_found, c.seq is not null as cursor_found, m.id, m.sender_id, m.message, m.created_at
       from (select 1) one
       left join ${chatSessions} s on s.tenant_id = ${tenantId} and s.id = ${sessionId}
@@ -75,3 +76,5 @@ export const messageRepository = {
     return { sessionFound: rows[0].session_found, cursorFound: page.cursor === undefined || rows[0].cursor_found, messages }
   },
 }
+
+export type MessageRepository = typeof messageRepository

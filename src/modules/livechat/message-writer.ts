@@ -1,31 +1,23 @@
 import type { Actor } from '../../platform/actor.js'
-import type { Database } from '../../platform/database.js'
 import { NotFoundError } from '../../platform/domain-errors.js'
 import type { Outcome } from '../../platform/group-commit.js'
 import { newId } from '../../platform/ids.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import type { NotificationService } from '../notifications/notification-service.js'
-import type { EventLog, EventTransaction } from '../event-log/event-log.js'
+import type { EventLog } from '../event-log/event-log.js'
 import { messageCreated } from '../event-log/event-drafts.js'
 import { SessionClosedError } from './livechat-errors.js'
-import { messageRepository, type ChatMessage } from './message-repository.js'
-import { sessionRepository, type SessionRecord } from './session-repository.js'
+import type { ChatMessage, MessageRepository } from './message-repository.js'
+import type { SessionRecord, SessionRepository } from './session-repository.js'
 
 export type MessageToSend = { sessionId: string; sender: Actor; text: string }
 export type SentMessage = { message: ChatMessage; session: SessionRecord }
 
 type Dependencies = {
+  sessionRepository: Pick<SessionRepository, 'claimMessageSeqs' | 'findById'>
+  messageRepository: Pick<MessageRepository, 'insertMany'>
   notifications: Pick<NotificationService, 'chatMessagesWritten'>
   events: Pick<EventLog, 'emit'>
-}
-
-/** Why messages cannot go into these sessions: each is missing from the tenant (404) or closed. */
-async function refusals(executor: Database, tenantId: number, sessionIds: string[]): Promise<Map<string, Error>> {
-  const reasons = new Map<string, Error>()
-  for (const sessionId of sessionIds) {
-    const session = await sessionRepository.findById(executor, tenantId, sessionId)
-    reasons.set(sessionId, session ? new SessionClosedError() : new NotFoundError('Session'))
-  }
-  return reasons
 }
 
 /**
@@ -33,8 +25,18 @@ async function refusals(executor: Database, tenantId: number, sessionIds: string
  * there are: their positions in their sessions, the messages, the notifications of those agents wrote,
  * and their events. Each message has its own outcome: one into a missing or closed session fails alone.
  */
-export function createMessageWriter({ notifications, events }: Dependencies) {
-  return async function writeMessages(tx: EventTransaction, tenantId: number, sends: MessageToSend[]): Promise<Outcome<SentMessage>[]> {
+export function createMessageWriter({ sessionRepository, messageRepository, notifications, events }: Dependencies) {
+  /** Why messages cannot go into these sessions: each is missing from the tenant (404) or closed. */
+  async function refusals(executor: Executor, tenantId: number, sessionIds: string[]): Promise<Map<string, Error>> {
+    const reasons = new Map<string, Error>()
+    for (const sessionId of sessionIds) {
+      const session = await sessionRepository.findById(executor, tenantId, sessionId)
+      reasons.set(sessionId, session ? new SessionClosedError() : new NotFoundError('Session'))
+    }
+    return reasons
+  }
+
+  return async function writeMessages(tx: Transaction, tenantId: number, sends: MessageToSend[]): Promise<Outcome<SentMessage>[]> {
     const counts = new Map<string, number>()
     for (const send of sends) counts.set(send.sessionId, (counts.get(send.sessionId) ?? 0) + 1)
     const claimed = await sessionRepository.claimMessageSeqs(tx, tenantId, counts)

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { Database } from '../../platform/database.js'
+import type { Transaction } from '../../platform/transactions.js'
 import { sessionReads } from './livechat-tables.js'
 
 export type ReadPosition = { lastReadSeq: number; lastReadMessageId: string; readAt: string }
@@ -13,8 +13,8 @@ const toPosition = (row: typeof sessionReads.$inferSelect): ReadPosition => ({
 
 export const readRepository = {
   /** Moves the reader's position to the message, never back. `moved` is false when it was already there or beyond. */
-  async advance(db: Database, reader: Reader, message: { seq: number; id: string }): Promise<{ moved: boolean; position: ReadPosition }> {
-    const [row] = await db
+  async advance(tx: Transaction, reader: Reader, message: { seq: number; id: string }): Promise<{ moved: boolean; position: ReadPosition }> {
+    const [row] = await tx
       .insert(sessionReads)
       .values({ ...reader, lastReadSeq: message.seq, lastReadMessageId: message.id })
       .onConflictDoUpdate({
@@ -24,10 +24,12 @@ export const readRepository = {
       })
       .returning()
     if (row) return { moved: true, position: toPosition(row) }
-    const [current] = await db
+    const [current] = await tx
       .select()
       .from(sessionReads)
       .where(and(eq(sessionReads.tenantId, reader.tenantId), eq(sessionReads.sessionId, reader.sessionId), eq(sessionReads.userId, reader.userId)))
     return { moved: false, position: toPosition(current) }
   },
 }
+
+export type ReadRepository = typeof readRepository

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import { integerArray, isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { integerArray, isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
@@ -43,8 +44,8 @@ const withUnread = ({ row, unread }: { row: typeof chatSessions.$inferSelect; un
 
 export const sessionRepository = {
   /** Inserts an OPEN session, or nothing when the agent already has one open here (then `undefined`). */
-  async insertOpen(db: Database, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
-    const [row] = await db
+  async insertOpen(tx: Transaction, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
+    const [row] = await tx
       .insert(chatSessions)
       .values({ tenantId, id, agentId, status: 'OPEN' })
       .onConflictDoNothing({ target: [chatSessions.tenantId, chatSessions.agentId], where: sql`status = 'OPEN'` })
@@ -52,28 +53,28 @@ export const sessionRepository = {
     return row && toSession(row)
   },
 
-  async findOpenByAgent(db: Database, tenantId: number, agentId: number): Promise<SessionRecord | undefined> {
-    const [row] = await db
+  async findOpenByAgent(executor: Executor, tenantId: number, agentId: number): Promise<SessionRecord | undefined> {
+    const [row] = await executor
       .select()
       .from(chatSessions)
       .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.agentId, agentId), eq(chatSessions.status, 'OPEN')))
     return row && toSession(row)
   },
 
-  async findById(db: Database, tenantId: number, id: string): Promise<SessionRecord | undefined> {
-    const [row] = await db.select().from(chatSessions).where(inTenant(tenantId, id))
+  async findById(executor: Executor, tenantId: number, id: string): Promise<SessionRecord | undefined> {
+    const [row] = await executor.select().from(chatSessions).where(inTenant(tenantId, id))
     return row && toSession(row)
   },
 
   /** The session as `readerId` sees it, with what they have not read. */
-  async findForReader(db: Database, tenantId: number, id: string, readerId: number): Promise<ChatSession | undefined> {
-    const [found] = await db.select({ row: chatSessions, unread: unreadBy(readerId) }).from(chatSessions).where(inTenant(tenantId, id))
+  async findForReader(executor: Executor, tenantId: number, id: string, readerId: number): Promise<ChatSession | undefined> {
+    const [found] = await executor.select({ row: chatSessions, unread: unreadBy(readerId) }).from(chatSessions).where(inTenant(tenantId, id))
     return found && withUnread(found)
   },
 
   /** Which of these tenants has a session with this id. */
-  async tenantOf(db: Database, tenantIds: number[], id: string): Promise<number | undefined> {
-    const [row] = await db
+  async tenantOf(executor: Executor, tenantIds: number[], id: string): Promise<number | undefined> {
+    const [row] = await executor
       .select({ tenantId: chatSessions.tenantId })
       .from(chatSessions)
       .where(and(sql`${chatSessions.tenantId} = any(${integerArray(tenantIds)})`, eq(chatSessions.id, id)))
@@ -81,8 +82,8 @@ export const sessionRepository = {
   },
 
   /** Closes an OPEN session; `undefined` when it is missing or already closed. */
-  async close(db: Database, tenantId: number, id: string): Promise<SessionRecord | undefined> {
-    const [row] = await db
+  async close(tx: Transaction, tenantId: number, id: string): Promise<SessionRecord | undefined> {
+    const [row] = await tx
       .update(chatSessions)
       .set({ status: 'CLOSED', updatedAt: sql`now()` })
       .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
@@ -97,9 +98,9 @@ export const sessionRepository = {
    * deadlock. They are the locks an UPDATE takes (no key update), which foreign-key checks do not wait for. Returns each claimed session's last number and the session as it is after that; missing and
    * closed sessions are left out.
    */
-  async claimMessageSeqs(db: Database, tenantId: number, counts: Map<string, number>): Promise<Map<string, ClaimedSeqs>> {
+  async claimMessageSeqs(tx: Transaction, tenantId: number, counts: Map<string, number>): Promise<Map<string, ClaimedSeqs>> {
     const wanted = jsonRecords([...counts].map(([id, count]) => ({ id, count })))
-    const result = await db.execute(sql`
+    const result = await tx.execute(sql`
       with wanted as (select * from json_to_recordset(${wanted}) as w (id uuid, count int)),
       locked as materialized (
         select s.id from ${chatSessions} s join wanted w on w.id = s.id
@@ -128,13 +129,13 @@ export const sessionRepository = {
   },
 
   /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */
-  async page(db: Database, tenantId: number, readerId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
+  async page(executor: Executor, tenantId: number, readerId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
     const cursorRow =
       page.cursor === undefined
         ? undefined
         : sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(chatSessions.createdAt, chatSessions.id, cursorRow, page)
-    const rows = await db
+    const rows = await executor
       .select({ row: chatSessions, unread: unreadBy(readerId) })
       .from(chatSessions)
       .where(
@@ -150,3 +151,5 @@ export const sessionRepository = {
     return rows.map(withUnread)
   },
 }
+
+export type SessionRepository = typeof sessionRepository

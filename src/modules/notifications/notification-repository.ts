@@ -1,6 +1,7 @@
 import { and, count, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import { isoTimestamp, jsonRecords, rowsOf, type Database } from '../../platform/database.js'
+import { isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { notificationReadMarks, notificationReads, notifications } from './notification-tables.js'
@@ -60,16 +61,16 @@ const readAt = sql<Date | null>`least(${notificationReads.readAt},
   notificationReads.readAt,
 )
 
-async function readThroughOf(db: Database, reader: Reader): Promise<ExactTimestamp | undefined> {
-  const [mark] = await db
+async function readThroughOf(executor: Executor, reader: Reader): Promise<ExactTimestamp | undefined> {
+  const [mark] = await executor
     .select({ readThrough: sql<ExactTimestamp>`${notificationReadMarks.readThrough}::text` })
     .from(notificationReadMarks)
     .where(markOf(reader))
   return mark?.readThrough
 }
 
-const withReadState = (db: Database, reader: Reader) =>
-  db
+const withReadState = (executor: Executor, reader: Reader) =>
+  executor
     .select({ row: notifications, readAt })
     .from(notifications)
     .leftJoin(notificationReads, readBy(reader))
@@ -77,7 +78,7 @@ const withReadState = (db: Database, reader: Reader) =>
 
 export const notificationRepository = {
   /** Stores a tenant's new notifications in one statement, whatever their number; returns them in the order given. */
-  async insertMany(db: Database, tenantId: number, values: NewNotification[]): Promise<Notification[]> {
+  async insertMany(tx: Transaction, tenantId: number, values: NewNotification[]): Promise<Notification[]> {
     const records = values.map((n) => ({
       id: n.id,
       type: n.type,
@@ -89,7 +90,7 @@ export const notificationRepository = {
       ticket_id: n.ticketId ?? null,
       reply_id: n.replyId ?? null,
     }))
-    const result = await db.execute(sql`
+    const result = await tx.execute(sql`
       insert into ${notifications} (tenant_id, id, type, recipient_id, author_id, text, session_id, message_id, ticket_id, reply_id)
       select ${tenantId}, n.id, n.type, n.recipient_id, n.author_id, n.text, n.session_id, n.message_id, n.ticket_id, n.reply_id
       from json_to_recordset(${jsonRecords(records)})
@@ -102,34 +103,34 @@ export const notificationRepository = {
     })
   },
 
-  async findVisible(db: Database, reader: Reader, id: string): Promise<Notification | undefined> {
-    const [found] = await withReadState(db, reader).where(and(visibleTo(reader), eq(notifications.id, id)))
+  async findVisible(executor: Executor, reader: Reader, id: string): Promise<Notification | undefined> {
+    const [found] = await withReadState(executor, reader).where(and(visibleTo(reader), eq(notifications.id, id)))
     return found && toNotification(found.row, found.readAt)
   },
 
   /** `limit + 1` notifications in reading direction, newest first; the cursor is one the reader sees. */
-  async page(db: Database, reader: Reader, unreadOnly: boolean, page: PageRequest): Promise<Notification[]> {
+  async page(executor: Executor, reader: Reader, unreadOnly: boolean, page: PageRequest): Promise<Notification[]> {
     const cursorRow =
       page.cursor === undefined
         ? undefined
         : sql`(select created_at, id from notifications where tenant_id = ${reader.tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(notifications.createdAt, notifications.id, cursorRow, page)
-    const rows = await withReadState(db, reader)
-      .where(and(visibleTo(reader), unreadOnly ? unreadAfter(await readThroughOf(db, reader)) : undefined, window.beyondCursor))
+    const rows = await withReadState(executor, reader)
+      .where(and(visibleTo(reader), unreadOnly ? unreadAfter(await readThroughOf(executor, reader)) : undefined, window.beyondCursor))
       .orderBy(...window.order)
       .limit(window.limit)
     return rows.map(({ row, readAt }) => toNotification(row, readAt))
   },
 
-  async unreadCount(db: Database, reader: Reader, through?: ExactTimestamp): Promise<number> {
-    const [row] = await db
+  async unreadCount(executor: Executor, reader: Reader, through?: ExactTimestamp): Promise<number> {
+    const [row] = await executor
       .select({ unread: count() })
       .from(notifications)
       .leftJoin(notificationReads, readBy(reader))
       .where(
         and(
           visibleTo(reader),
-          unreadAfter(await readThroughOf(db, reader)),
+          unreadAfter(await readThroughOf(executor, reader)),
           through === undefined ? undefined : sql`${notifications.createdAt} <= ${through}::timestamptz`,
         ),
       )
@@ -137,21 +138,21 @@ export const notificationRepository = {
   },
 
   /** Marks one read; a notification already read keeps its first `read_at`. */
-  async markRead(db: Database, reader: Reader, id: string): Promise<void> {
-    await db
+  async markRead(tx: Transaction, reader: Reader, id: string): Promise<void> {
+    await tx
       .insert(notificationReads)
       .values({ tenantId: reader.tenantId, userId: reader.userId, notificationId: id })
       .onConflictDoNothing()
   },
 
   /** Until the caller's transaction ends, the reader's other read-alls wait, so each counts only what it marks. */
-  async lockReadMark(db: Database, reader: Reader): Promise<void> {
-    await db.execute(sql`select pg_advisory_xact_lock(${reader.tenantId}::integer, ${reader.userId}::integer)`)
+  async lockReadMark(tx: Transaction, reader: Reader): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(${reader.tenantId}::integer, ${reader.userId}::integer)`)
   },
 
   /** The newest notification the reader sees, up to which a read-all marks. */
-  async newestVisible(db: Database, reader: Reader): Promise<ExactTimestamp | undefined> {
-    const [row] = await db
+  async newestVisible(executor: Executor, reader: Reader): Promise<ExactTimestamp | undefined> {
+    const [row] = await executor
       .select({ createdAt: sql<ExactTimestamp>`${notifications.createdAt}::text` })
       .from(notifications)
       .where(visibleTo(reader))
@@ -161,8 +162,8 @@ export const notificationRepository = {
   },
 
   /** Everything the reader sees up to `through` is read; the mark never moves back. */
-  async markReadThrough(db: Database, reader: Reader, through: ExactTimestamp): Promise<void> {
-    await db
+  async markReadThrough(tx: Transaction, reader: Reader, through: ExactTimestamp): Promise<void> {
+    await tx
       .insert(notificationReadMarks)
       .values({ tenantId: reader.tenantId, userId: reader.userId, readThrough: sql`${through}::timestamptz` })
       .onConflictDoUpdate({
@@ -171,3 +172,5 @@ export const notificationRepository = {
       })
   },
 }
+
+export type NotificationRepository = typeof notificationRepository

@@ -1,10 +1,10 @@
-import type { Database } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
-import type { EventLog, EventTransaction } from '../event-log/event-log.js'
+import type { Transaction, Transactions } from '../../platform/transactions.js'
+import type { EventLog } from '../event-log/event-log.js'
 import { notificationCreated } from '../event-log/event-drafts.js'
-import { notificationRepository, type Notification } from './notification-repository.js'
+import type { Notification, NotificationRepository } from './notification-repository.js'
 
 export type NotificationService = ReturnType<typeof createNotificationService>
 
@@ -20,7 +20,7 @@ function excerpt(authorId: number, text: string): string {
 }
 
 type ChatMessageWritten = { sessionId: string; messageId: string; authorId: number; text: string }
-type NewNotification = Parameters<typeof notificationRepository.insertMany>[2][number]
+type NewNotification = Parameters<NotificationRepository['insertMany']>[2][number]
 type TicketReplyWritten = {
   tenantId: number
   ticketId: string
@@ -31,17 +31,21 @@ type TicketReplyWritten = {
   recipientId: number | null
 }
 
-type Dependencies = { db: Database; events: Pick<EventLog, 'emit'> }
+type Dependencies = {
+  transactions: Pick<Transactions, 'run' | 'executor'>
+  notificationRepository: NotificationRepository
+  events: Pick<EventLog, 'emit'>
+}
 
-export function createNotificationService({ db, events }: Dependencies) {
-  /** Streamed to whoever sees them once the caller's transaction (one of EventLog's) commits. */
-  function announce(executor: EventTransaction, tenantId: number, stored: Notification[], values: NewNotification[]): void {
-    stored.forEach((notification, index) => events.emit(executor, notificationCreated(tenantId, notification, values[index].authorId)))
+export function createNotificationService({ transactions, notificationRepository, events }: Dependencies) {
+  /** Streamed to whoever sees them once the caller's transaction commits. */
+  function announce(tx: Transaction, tenantId: number, stored: Notification[], values: NewNotification[]): void {
+    stored.forEach((notification, index) => events.emit(tx, notificationCreated(tenantId, notification, values[index].authorId)))
   }
 
   /** Stored and streamed to whoever sees them, within the caller's transaction. */
-  async function notify(executor: EventTransaction, tenantId: number, values: NewNotification[]): Promise<void> {
-    announce(executor, tenantId, await notificationRepository.insertMany(executor, tenantId, values), values)
+  async function notify(tx: Transaction, tenantId: number, values: NewNotification[]): Promise<void> {
+    announce(tx, tenantId, await notificationRepository.insertMany(tx, tenantId, values), values)
   }
 
   return {
@@ -50,7 +54,7 @@ export function createNotificationService({ db, events }: Dependencies) {
      * are stored at once, alongside the messages; their events are emitted by `announce`, which the caller
      * calls after the messages' own events, so that a stream tells of a message before its notification.
      */
-    async chatMessagesWritten(executor: EventTransaction, tenantId: number, written: ChatMessageWritten[]): Promise<{ announce: () => void }> {
+    async chatMessagesWritten(tx: Transaction, tenantId: number, written: ChatMessageWritten[]): Promise<{ announce: () => void }> {
       const values: NewNotification[] = written.map((message) => ({
         id: newId(),
         type: 'CHAT_MESSAGE',
@@ -60,13 +64,13 @@ export function createNotificationService({ db, events }: Dependencies) {
         sessionId: message.sessionId,
         messageId: message.messageId,
       }))
-      const stored = await notificationRepository.insertMany(executor, tenantId, values)
-      return { announce: () => announce(executor, tenantId, stored, values) }
+      const stored = await notificationRepository.insertMany(tx, tenantId, values)
+      return { announce: () => announce(tx, tenantId, stored, values) }
     },
 
     /** Takes the transaction that writes the reply, so neither exists without the other. */
-    ticketReplyWritten: (executor: EventTransaction, written: TicketReplyWritten): Promise<void> =>
-      notify(executor, written.tenantId, [
+    ticketReplyWritten: (tx: Transaction, written: TicketReplyWritten): Promise<void> =>
+      notify(tx, written.tenantId, [
         {
           id: newId(),
           type: 'TICKET_REPLY',
@@ -80,17 +84,18 @@ export function createNotificationService({ db, events }: Dependencies) {
 
     async list(tenantId: number, userId: number, unreadOnly: boolean, page: PageRequest) {
       const reader = { tenantId, userId }
-      if (page.cursor !== undefined && !(await notificationRepository.findVisible(db, reader, page.cursor))) {
+      const executor = transactions.executor()
+      if (page.cursor !== undefined && !(await notificationRepository.findVisible(executor, reader, page.cursor))) {
         throw new InvalidCursorError()
       }
-      return toPage(await notificationRepository.page(db, reader, unreadOnly, page), page, (item) => item.id)
+      return toPage(await notificationRepository.page(executor, reader, unreadOnly, page), page, (item) => item.id)
     },
 
-    unreadCount: (tenantId: number, userId: number): Promise<number> => notificationRepository.unreadCount(db, { tenantId, userId }),
+    unreadCount: (tenantId: number, userId: number): Promise<number> => notificationRepository.unreadCount(transactions.executor(), { tenantId, userId }),
 
     /** Another user's notification does not exist for the caller (404), like another tenant's. */
     markRead: (tenantId: number, userId: number, id: string): Promise<Notification> =>
-      db.transaction(async (tx) => {
+      transactions.run(async (tx) => {
         const reader = { tenantId, userId }
         const found = await notificationRepository.findVisible(tx, reader, id)
         if (!found) throw new NotFoundError('Notification')
@@ -101,7 +106,7 @@ export function createNotificationService({ db, events }: Dependencies) {
 
     /** Moves the caller's read mark to the newest notification they see; returns how many became read. */
     markAllRead: (tenantId: number, userId: number): Promise<number> =>
-      db.transaction(async (tx) => {
+      transactions.run(async (tx) => {
         const reader = { tenantId, userId }
         await notificationRepository.lockReadMark(tx, reader)
         const newest = await notificationRepository.newestVisible(tx, reader)

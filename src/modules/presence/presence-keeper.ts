@@ -6,7 +6,9 @@ import type { PresenceService } from './presence-service.js'
  * agent is renewed in one statement, three times per PRESENCE_TTL_SECONDS. When the last stream closes,
  * presence lapses as it would after a last presence call.
  */
-export function createPresenceKeeper(presence: Pick<PresenceService, 'renewOnline'>, ttlSeconds: number, log: FastifyBaseLogger) {
+type Dependencies = { presence: Pick<PresenceService, 'renewOnline'>; ttlSeconds: number; log: FastifyBaseLogger }
+
+export function createPresenceKeeper({ presence, ttlSeconds, log }: Dependencies) {
   const holds = new Map<string, { tenantId: number; agentId: number; count: number }>()
   const renew = (agents: { tenantId: number; agentId: number }[]) =>
     presence.renewOnline(agents).catch((error) => log.warn({ err: error }, 'could not renew the presence of streaming agents'))

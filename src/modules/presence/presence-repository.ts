@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { agentPresence } from './presence-table.js'
 
 export type AgentPresence = components['schemas']['AgentPresence']
@@ -27,8 +27,8 @@ const liveWithin = (ttlSeconds: number) =>
   sql<boolean>`${agentPresence.updatedAt} > now() - make_interval(secs => ${ttlSeconds})`.mapWith(Boolean)
 
 export const presenceRepository = {
-  async upsert(db: Database, tenantId: number, agentId: number, status: PresenceStatus, ttlSeconds: number): Promise<AgentPresence> {
-    const [row] = await db
+  async upsert(tx: Transaction, tenantId: number, agentId: number, status: PresenceStatus, ttlSeconds: number): Promise<AgentPresence> {
+    const [row] = await tx
       .insert(agentPresence)
       .values({ tenantId, agentId, status })
       .onConflictDoUpdate({
@@ -39,8 +39,8 @@ export const presenceRepository = {
     return toPresence(row, true, ttlSeconds)
   },
 
-  async find(db: Database, tenantId: number, agentId: number, ttlSeconds: number): Promise<AgentPresence | undefined> {
-    const [found] = await db
+  async find(executor: Executor, tenantId: number, agentId: number, ttlSeconds: number): Promise<AgentPresence | undefined> {
+    const [found] = await executor
       .select({ row: agentPresence, live: liveWithin(ttlSeconds) })
       .from(agentPresence)
       .where(and(eq(agentPresence.tenantId, tenantId), eq(agentPresence.agentId, agentId)))
@@ -48,11 +48,11 @@ export const presenceRepository = {
   },
 
   /** Renews ONLINE for these agents as if they had just called; an OFFLINE agent stays OFFLINE. */
-  async renewOnline(db: Database, agents: { tenantId: number; agentId: number }[]): Promise<void> {
+  async renewOnline(tx: Transaction, agents: { tenantId: number; agentId: number }[]): Promise<void> {
     if (agents.length === 0) return
     const tenantIds = `{${agents.map((agent) => agent.tenantId).join(',')}}`
     const agentIds = `{${agents.map((agent) => agent.agentId).join(',')}}`
-    await db
+    await tx
       .update(agentPresence)
       .set({ updatedAt: sql`now()` })
       .where(
@@ -63,3 +63,5 @@ export const presenceRepository = {
       )
   },
 }
+
+export type PresenceRepository = typeof presenceRepository

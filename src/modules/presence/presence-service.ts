@@ -1,19 +1,31 @@
-import type { Database } from '../../platform/database.js'
-import { presenceRepository, type AgentPresence, type PresenceStatus } from './presence-repository.js'
+import type { Executor, Transaction, Transactions } from '../../platform/transactions.js'
+import type { AgentPresence, PresenceRepository, PresenceStatus } from './presence-repository.js'
 
 export type PresenceService = ReturnType<typeof createPresenceService>
 
-export function createPresenceService(db: Database, ttlSeconds: number) {
+type Dependencies = {
+  transactions: Pick<Transactions, 'run' | 'executor'>
+  presenceRepository: PresenceRepository
+  ttlSeconds: number
+}
+
+export function createPresenceService({ transactions, presenceRepository, ttlSeconds }: Dependencies) {
+  /** The effective presence: an agent never seen, or silent for longer than the TTL, is OFFLINE. */
+  async function effective(executor: Executor, tenantId: number, agentId: number): Promise<AgentPresence> {
+    const found = await presenceRepository.find(executor, tenantId, agentId, ttlSeconds)
+    return found ?? { tenant_id: tenantId, agent_id: agentId, status: 'OFFLINE', updated_at: null, online_until: null }
+  }
+
   return {
     set: (tenantId: number, agentId: number, status: PresenceStatus): Promise<AgentPresence> =>
-      presenceRepository.upsert(db, tenantId, agentId, status, ttlSeconds),
+      transactions.run((tx) => presenceRepository.upsert(tx, tenantId, agentId, status, ttlSeconds)),
 
-    renewOnline: (agents: { tenantId: number; agentId: number }[]): Promise<void> => presenceRepository.renewOnline(db, agents),
+    renewOnline: (agents: { tenantId: number; agentId: number }[]): Promise<void> =>
+      transactions.run((tx) => presenceRepository.renewOnline(tx, agents)),
 
-    /** The effective presence: an agent never seen, or silent for longer than the TTL, is OFFLINE. */
-    async effective(tenantId: number, agentId: number, executor: Database = db): Promise<AgentPresence> {
-      const found = await presenceRepository.find(executor, tenantId, agentId, ttlSeconds)
-      return found ?? { tenant_id: tenantId, agent_id: agentId, status: 'OFFLINE', updated_at: null, online_until: null }
-    },
+    effective: (tenantId: number, agentId: number): Promise<AgentPresence> => effective(transactions.executor(), tenantId, agentId),
+
+    /** The same, read in the caller's transaction: a session start decides on it and files its ticket together. */
+    effectiveIn: (tx: Transaction, tenantId: number, agentId: number): Promise<AgentPresence> => effective(tx, tenantId, agentId),
   }
 }

@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm'
-import type { Database } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { streamTokens } from './stream-token-table.js'
 
 export type StreamTokenRecord = typeof streamTokens.$inferSelect & { live: boolean }
@@ -7,8 +7,8 @@ type NewStreamToken = Omit<typeof streamTokens.$inferInsert, 'expiresAt' | 'used
 
 export const streamTokenRepository = {
   /** Stores the token, valid for `ttlSeconds` by the database clock; returns when it expires. */
-  async insert(db: Database, values: NewStreamToken, ttlSeconds: number): Promise<Date> {
-    const [row] = await db
+  async insert(tx: Transaction, values: NewStreamToken, ttlSeconds: number): Promise<Date> {
+    const [row] = await tx
       .insert(streamTokens)
       .values({ ...values, expiresAt: sql`now() + make_interval(secs => ${ttlSeconds})` })
       .returning({ expiresAt: streamTokens.expiresAt })
@@ -16,8 +16,8 @@ export const streamTokenRepository = {
   },
 
   /** The token, and whether it can still be used (unused and unexpired). */
-  async find(db: Database, tokenHash: string): Promise<StreamTokenRecord | undefined> {
-    const [found] = await db
+  async find(executor: Executor, tokenHash: string): Promise<StreamTokenRecord | undefined> {
+    const [found] = await executor
       .select({ row: streamTokens, live: sql<boolean>`${streamTokens.usedAt} is null and ${streamTokens.expiresAt} > now()`.mapWith(Boolean) })
       .from(streamTokens)
       .where(eq(streamTokens.tokenHash, tokenHash))
@@ -25,8 +25,8 @@ export const streamTokenRepository = {
   },
 
   /** Marks it used; false when another request used it first, or it expired meanwhile. */
-  async consume(db: Database, tokenHash: string): Promise<boolean> {
-    const used = await db
+  async consume(tx: Transaction, tokenHash: string): Promise<boolean> {
+    const used = await tx
       .update(streamTokens)
       .set({ usedAt: sql`now()` })
       .where(and(eq(streamTokens.tokenHash, tokenHash), isNull(streamTokens.usedAt), gt(streamTokens.expiresAt, sql`now()`)))
@@ -35,7 +35,9 @@ export const streamTokenRepository = {
   },
 
   /** Tokens that expired long enough ago that nobody could be told more than "invalid". */
-  async deleteExpiredBefore(db: Database, hoursAgo: number): Promise<void> {
-    await db.delete(streamTokens).where(lt(streamTokens.expiresAt, sql`now() - make_interval(hours => ${hoursAgo})`))
+  async deleteExpiredBefore(tx: Transaction, hoursAgo: number): Promise<void> {
+    await tx.delete(streamTokens).where(lt(streamTokens.expiresAt, sql`now() - make_interval(hours => ${hoursAgo})`))
   },
 }
+
+export type StreamTokenRepository = typeof streamTokenRepository

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../../platform/domain-errors.js'
 import type { Principal, StreamCredentials } from '../../platform/tokens.js'
-import { streamTokenRepository } from './stream-token-repository.js'
+import type { Transactions } from '../../platform/transactions.js'
+import type { StreamTokenRepository } from './stream-token-repository.js'
 
 type StreamToken = components['schemas']['StreamToken']
 type StreamPath = components['schemas']['StreamPath']
@@ -14,7 +14,12 @@ const roleOfPath: Record<StreamPath, string> = { '/livechat/events': 'SUPPORT_AG
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex')
 
-export function createStreamTokenService(db: Database) {
+type Dependencies = {
+  transactions: Pick<Transactions, 'run'>
+  streamTokenRepository: StreamTokenRepository
+}
+
+export function createStreamTokenService({ transactions, streamTokenRepository }: Dependencies) {
   const refused = () => new AuthenticationError('The stream token is unknown, expired, already used, or for another stream, user or tenant')
 
   return {
@@ -26,20 +31,19 @@ export function createStreamTokenService(db: Database) {
         throw new InvalidRequestError('TENANT_HEADER_MISSING', 'X-Tenant-ID is required', { 'X-Tenant-ID': ['The tenant stream needs a tenant'] })
       }
       const token = randomBytes(32).toString('base64url')
-      await streamTokenRepository.deleteExpiredBefore(db, 1)
-      const expiresAt = await streamTokenRepository.insert(
-        db,
-        {
-          tokenHash: hashOf(token),
-          userId: principal.userId,
-          roles: principal.roles,
-          tenantId: tenantId ?? null,
-          tenantIds: principal.tenantIds,
-          path,
-          credentialExpiresAt: new Date(principal.expiresAt),
-        },
-        ttlSeconds,
-      )
+      const stored = {
+        tokenHash: hashOf(token),
+        userId: principal.userId,
+        roles: principal.roles,
+        tenantId: tenantId ?? null,
+        tenantIds: principal.tenantIds,
+        path,
+        credentialExpiresAt: new Date(principal.expiresAt),
+      }
+      const expiresAt = await transactions.run(async (tx) => {
+        await streamTokenRepository.deleteExpiredBefore(tx, 1)
+        return streamTokenRepository.insert(tx, stored, ttlSeconds)
+      })
       return { token, expires_at: expiresAt.toISOString(), path, tenant_id: tenantId ?? null }
     },
 
@@ -47,16 +51,17 @@ export function createStreamTokenService(db: Database) {
      * Uses the token for the stream at `path`. Headers sent with it must agree with it: the bearer token's
      * user and X-Tenant-ID, when present, are the token's own. A token that does not fit is not used up.
      */
-    async redeem(token: string, path: string, presented: { userId?: number; tenantId?: number }): Promise<StreamCredentials> {
-      const found = await streamTokenRepository.find(db, hashOf(token))
-      // A stream token lives no longer than the bearer token it was made with.
-      if (!found || !found.live || found.path !== path || found.credentialExpiresAt.getTime() <= Date.now()) throw refused()
-      if (presented.userId !== undefined && presented.userId !== found.userId) throw refused()
-      if (presented.tenantId !== undefined && presented.tenantId !== found.tenantId) throw refused()
-      if (!(await streamTokenRepository.consume(db, found.tokenHash))) throw refused()
-      const principal = { userId: found.userId, roles: found.roles, tenantIds: found.tenantIds, expiresAt: found.credentialExpiresAt.getTime() }
-      return { principal, ...(found.tenantId !== null && { tenantId: found.tenantId }) }
-    },
+    redeem: (token: string, path: string, presented: { userId?: number; tenantId?: number }): Promise<StreamCredentials> =>
+      transactions.run(async (tx) => {
+        const found = await streamTokenRepository.find(tx, hashOf(token))
+        // A stream token lives no longer than the bearer token it was made with.
+        if (!found || !found.live || found.path !== path || found.credentialExpiresAt.getTime() <= Date.now()) throw refused()
+        if (presented.userId !== undefined && presented.userId !== found.userId) throw refused()
+        if (presented.tenantId !== undefined && presented.tenantId !== found.tenantId) throw refused()
+        if (!(await streamTokenRepository.consume(tx, found.tokenHash))) throw refused()
+        const principal = { userId: found.userId, roles: found.roles, tenantIds: found.tenantIds, expiresAt: found.credentialExpiresAt.getTime() }
+        return { principal, ...(found.tenantId !== null && { tenantId: found.tenantId }) }
+      }),
   }
 }
 

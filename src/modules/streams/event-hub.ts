@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../../platform/database.js'
+import type { Pool } from '../../platform/transactions.js'
 import type { BusSignal, EventBus } from '../event-log/event-bus.js'
-import { eventRepository } from '../event-log/event-repository.js'
+import type { EventRepository } from '../event-log/event-repository.js'
 import { reaches, type EphemeralEvent, type StoredEvent, type StreamAudience } from '../event-log/stream-event.js'
 
 /** A stream, as the hub sees it: whom it serves, and where to put what reaches it. */
@@ -32,11 +32,19 @@ const fetchBatch = 500
 // tenant deactivated elsewhere, is noticed within this time.
 const pollMilliseconds = 1000
 
+type Dependencies = {
+  /** Never a request's transaction: what the hub reads, it hands to every stream, so it reads committed rows only. */
+  pool: Pool
+  eventRepository: Pick<EventRepository, 'after' | 'heads'>
+  bus: EventBus
+  log: FastifyBaseLogger
+}
+
 /**
  * Fans a tenant's events out to this instance's streams. The writing instance hands its events over
  * directly; others learn of new heads from the bus and read the rows, once per tenant, not per stream.
  */
-export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogger) {
+export function createEventHub({ pool, eventRepository, bus, log }: Dependencies) {
   const feeds = new Map<number, TenantFeed>()
 
   function hand(feed: TenantFeed, events: StoredEvent[]): void {
@@ -58,7 +66,7 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
     feed.fetching = true
     try {
       while (feed.wanted > feed.fetchedThrough && feeds.get(tenantId) === feed) {
-        const events = await eventRepository.after(db, tenantId, { afterSeq: feed.fetchedThrough, limit: fetchBatch })
+        const events = await eventRepository.after(pool, tenantId, { afterSeq: feed.fetchedThrough, limit: fetchBatch })
         if (events.length === 0) break
         hand(feed, events)
       }
@@ -79,7 +87,7 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
     // Judged on the feeds as they were when asked: a feed made while the query ran is not in its answer.
     const polled = [...feeds]
     try {
-      const heads = new Map((await eventRepository.heads(db, polled.map(([tenantId]) => tenantId))).map((head) => [head.tenantId, head]))
+      const heads = new Map((await eventRepository.heads(pool, polled.map(([tenantId]) => tenantId))).map((head) => [head.tenantId, head]))
       for (const [tenantId, feed] of polled) {
         if (feeds.get(tenantId) !== feed) continue
         const head = heads.get(tenantId)
@@ -116,7 +124,7 @@ export function createEventHub(db: Database, bus: EventBus, log: FastifyBaseLogg
     let feed = feeds.get(tenantId)
     if (!feed) {
       const created: TenantFeed = { listeners: new Set(), fetchedThrough: 0, wanted: 0, ready: Promise.resolve(false), live: false, fetching: false }
-      created.ready = eventRepository.heads(db, [tenantId]).then(([head]) => {
+      created.ready = eventRepository.heads(pool, [tenantId]).then(([head]) => {
         if (!head?.active) return false
         created.fetchedThrough = head.head
         created.wanted = Math.max(created.wanted, head.head)

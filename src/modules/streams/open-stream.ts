@@ -1,5 +1,5 @@
-import type { Database } from '../../platform/database.js'
-import { eventRepository } from '../event-log/event-repository.js'
+import type { Pool } from '../../platform/transactions.js'
+import type { EventRepository } from '../event-log/event-repository.js'
 import type { EventHub, HubListener } from './event-hub.js'
 import { EventStreamConnection } from './stream-connection.js'
 import type { EphemeralEvent, StoredEvent } from '../event-log/stream-event.js'
@@ -26,7 +26,7 @@ export class OpenStream implements HubListener {
   constructor(
     private readonly plan: StreamPlan,
     private readonly connection: EventStreamConnection,
-    private readonly dependencies: { db: Database; hub: EventHub; bufferBytes: number },
+    private readonly dependencies: { pool: Pool; eventRepository: Pick<EventRepository, 'after'>; hub: EventHub; bufferBytes: number },
   ) {
     this.audience = plan.audience
     this.position = { side: plan.audience.side, userId: plan.audience.userId, seqByTenant: new Map() }
@@ -86,7 +86,7 @@ export class OpenStream implements HubListener {
     let after = this.position.seqByTenant.get(tenantId)!
     while (after < throughSeq) {
       const range = { afterSeq: after, throughSeq, limit: replayBatch }
-      const events = await eventRepository.after(this.dependencies.db, tenantId, range, this.audience)
+      const events = await this.dependencies.eventRepository.after(this.dependencies.pool, tenantId, range, this.audience)
       for (const event of events) {
         this.position.seqByTenant.set(tenantId, event.seq)
         if (!(await this.connection.writeAndDrain(EventStreamConnection.frame(event.type, event.data, this.identify())))) return false

@@ -1,13 +1,15 @@
-import type { Database } from '../../platform/database.js'
 import { NotFoundError, PermissionError } from '../../platform/domain-errors.js'
-import { eventRepository } from '../event-log/event-repository.js'
+import type { Pool } from '../../platform/transactions.js'
+import type { EventRepository } from '../event-log/event-repository.js'
 import { InvalidLastEventIdError, ResumeExpiredError, TooManyStreamsError } from './stream-errors.js'
 import type { StreamPlan, StreamRequest, StreamSettings } from './stream-plan.js'
 import { parsePosition } from './stream-position.js'
 import type { StreamRegistry } from './stream-registry.js'
 
 type Dependencies = {
-  db: Database
+  /** Streams are GETs: they never run in a request's transaction. */
+  pool: Pool
+  eventRepository: Pick<EventRepository, 'heads'>
   registry: Pick<StreamRegistry, 'openCountOf'>
   /** The tenant, among `tenantIds`, that has the session; `undefined` when none has. */
   sessionTenant: (tenantIds: number[], sessionId: string) => Promise<number | undefined>
@@ -15,7 +17,7 @@ type Dependencies = {
 }
 
 /** Decides whether a stream may open, and from where, before any byte of it is sent: every refusal is a 4xx. */
-export function createStreamAdmission({ db, registry, sessionTenant, settings }: Dependencies) {
+export function createStreamAdmission({ pool, eventRepository, registry, sessionTenant, settings }: Dependencies) {
   /** The ids a resume may start from, checked against what this stream could have sent. */
   async function resumePoint(request: StreamRequest, tenantIds: number[]): Promise<Map<number, number> | undefined> {
     if (request.lastEventId === undefined) return undefined
@@ -31,7 +33,7 @@ export function createStreamAdmission({ db, registry, sessionTenant, settings }:
     // token's tenants starts the ones its id does not name from now (they were not active, or not listed).
     const single = request.tenantId !== undefined || request.sessionId !== undefined
     if (single && !position.seqByTenant.has(tenantIds[0])) throw new InvalidLastEventIdError("An event id of another tenant's stream")
-    const heads = new Map((await eventRepository.heads(db, tenantIds)).map((head) => [head.tenantId, head]))
+    const heads = new Map((await eventRepository.heads(pool, tenantIds)).map((head) => [head.tenantId, head]))
     const resumeFrom = new Map<number, number>()
     for (const tenantId of tenantIds) {
       const seq = position.seqByTenant.get(tenantId)
@@ -46,7 +48,7 @@ export function createStreamAdmission({ db, registry, sessionTenant, settings }:
 
   async function streamTenants(request: StreamRequest): Promise<number[]> {
     if (request.tenantId !== undefined) return [request.tenantId]
-    const active = (await eventRepository.heads(db, request.tokenTenantIds)).filter((head) => head.active).map((head) => head.tenantId)
+    const active = (await eventRepository.heads(pool, request.tokenTenantIds)).filter((head) => head.active).map((head) => head.tenantId)
     if (active.length === 0) throw new PermissionError('X-Tenant-ID', 'None of the tenants of the token is active')
     return active
   }

@@ -1,13 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import type { Database } from '../../platform/database.js'
+import type { Pool } from '../../platform/transactions.js'
+import type { EventRepository } from '../event-log/event-repository.js'
 import type { EventHub } from './event-hub.js'
 import { OpenStream } from './open-stream.js'
 import { EventStreamConnection, type StreamEndReason } from './stream-connection.js'
 import type { StreamPlan, StreamSettings } from './stream-plan.js'
 
 type Dependencies = {
-  db: Database
+  /** Replays read committed events, never a request's transaction. */
+  pool: Pool
+  eventRepository: Pick<EventRepository, 'after'>
   hub: EventHub
   /** Keeps an agent's ONLINE presence from lapsing while `release` is not called. */
   holdPresence: (tenantIds: number[], agentId: number) => () => void
@@ -20,7 +23,7 @@ const retryMilliseconds = 3000
 const maxTimerMilliseconds = 2_147_483_647
 
 /** The streams this instance holds open: started from an admitted plan, kept alive by heartbeats, ended on shutdown. */
-export function createStreamRegistry({ db, hub, holdPresence, settings, log }: Dependencies) {
+export function createStreamRegistry({ pool, eventRepository, hub, holdPresence, settings, log }: Dependencies) {
   const openByUser = new Map<number, number>()
   const streams = new Map<EventStreamConnection, OpenStream>()
   let closing = false
@@ -36,7 +39,7 @@ export function createStreamRegistry({ db, hub, holdPresence, settings, log }: D
       const connection = new EventStreamConnection(response, settings.bufferBytes, () =>
         log.info({ userId }, 'stream closed: the client fell more than STREAM_BUFFER_BYTES behind'),
       )
-      const stream = new OpenStream(plan, connection, { db, hub, bufferBytes: settings.bufferBytes })
+      const stream = new OpenStream(plan, connection, { pool, eventRepository, hub, bufferBytes: settings.bufferBytes })
       openByUser.set(userId, (openByUser.get(userId) ?? 0) + 1)
       streams.set(connection, stream)
       const expiry = setTimeout(

@@ -1,6 +1,6 @@
 import { asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { tenants } from './tenant-table.js'
 
@@ -19,13 +19,13 @@ const toTenant = (row: TenantRow): Tenant => ({
 })
 
 export const tenantRepository = {
-  async insert(db: Database, values: NewTenant): Promise<Tenant> {
-    const [row] = await db.insert(tenants).values(values).returning()
+  async insert(tx: Transaction, values: NewTenant): Promise<Tenant> {
+    const [row] = await tx.insert(tenants).values(values).returning()
     return toTenant(row)
   },
 
-  async update(db: Database, id: number, changes: Partial<NewTenant>): Promise<Tenant | undefined> {
-    const [row] = await db
+  async update(tx: Transaction, id: number, changes: Partial<NewTenant>): Promise<Tenant | undefined> {
+    const [row] = await tx
       .update(tenants)
       .set({ ...changes, updatedAt: sql`now()` })
       .where(eq(tenants.id, id))
@@ -33,32 +33,32 @@ export const tenantRepository = {
     return row && toTenant(row)
   },
 
-  async findById(db: Database, id: number): Promise<Tenant | undefined> {
-    const [row] = await db.select().from(tenants).where(eq(tenants.id, id))
+  async findById(executor: Executor, id: number): Promise<Tenant | undefined> {
+    const [row] = await executor.select().from(tenants).where(eq(tenants.id, id))
     return row && toTenant(row)
   },
 
-  async findByName(db: Database, name: string): Promise<Tenant | undefined> {
-    const [row] = await db.select().from(tenants).where(eq(tenants.name, name)).orderBy(asc(tenants.id)).limit(1)
+  async findByName(executor: Executor, name: string): Promise<Tenant | undefined> {
+    const [row] = await executor.select().from(tenants).where(eq(tenants.name, name)).orderBy(asc(tenants.id)).limit(1)
     return row && toTenant(row)
   },
 
-  async isActive(db: Database, id: number): Promise<boolean> {
-    const [row] = await db.select({ active: tenants.active }).from(tenants).where(eq(tenants.id, id))
+  async isActive(executor: Executor, id: number): Promise<boolean> {
+    const [row] = await executor.select({ active: tenants.active }).from(tenants).where(eq(tenants.id, id))
     return row?.active ?? false
   },
 
   /** The tenant whose domain `domain` (lower-case) is. */
-  async findIdByDomain(db: Database, domain: string): Promise<number | undefined> {
-    const [row] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.domain, domain))
+  async findIdByDomain(executor: Executor, domain: string): Promise<number | undefined> {
+    const [row] = await executor.select({ id: tenants.id }).from(tenants).where(eq(tenants.domain, domain))
     return row?.id
   },
 
   /** `limit + 1` tenants in reading direction, ascending by id. */
-  async page(db: Database, page: PageRequest<number>): Promise<Tenant[]> {
+  async page(executor: Executor, page: PageRequest<number>): Promise<Tenant[]> {
     const forward = page.direction === 'next'
     const after = page.cursor === undefined ? undefined : forward ? gt(tenants.id, page.cursor) : lt(tenants.id, page.cursor)
-    const rows = await db
+    const rows = await executor
       .select()
       .from(tenants)
       .where(after)
@@ -67,3 +67,5 @@ export const tenantRepository = {
     return rows.map(toTenant)
   },
 }
+
+export type TenantRepository = typeof tenantRepository

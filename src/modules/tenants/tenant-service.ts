@@ -1,22 +1,25 @@
 import { LRUCache } from 'lru-cache'
 import type { components } from '../../../generated/openapi.js'
-import { isUniqueViolation, type Database } from '../../platform/database.js'
+import { isUniqueViolation } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
+import type { Transaction, Transactions } from '../../platform/transactions.js'
 import { DomainTakenError } from './tenant-errors.js'
-import { tenantRepository, type NewTenant, type Tenant } from './tenant-repository.js'
+import type { NewTenant, Tenant, TenantRepository } from './tenant-repository.js'
 import { tenantDomainIndex } from './tenant-table.js'
 
 export type TenantService = ReturnType<typeof createTenantService>
 
-type Options = {
+type Dependencies = {
+  transactions: Pick<Transactions, 'run' | 'executor' | 'afterCommit'>
+  tenantRepository: TenantRepository
   /**
    * Told of every change the tenant check of requests depends on (activation, domain) after its commit, so
    * open streams and other instances' caches can follow at once.
    */
-  changed?: (tenantId: number) => void
+  changed: (tenantId: number) => void
   /** Seconds the tenant check of every request reuses an answer ("active", a domain's tenant); 0 asks the database every time. */
-  cacheSeconds?: number
+  cacheSeconds: number
 }
 
 type Schemas = components['schemas']
@@ -24,7 +27,7 @@ type Schemas = components['schemas']
 // Enough for every tenant (and host name) a busy instance serves at once; the least recently seen are asked again.
 const cacheEntries = 10_000
 
-export function createTenantService(db: Database, { changed = () => {}, cacheSeconds = 0 }: Options = {}) {
+export function createTenantService({ transactions, tenantRepository, changed, cacheSeconds }: Dependencies) {
   const ttl = cacheSeconds * 1000
   // Only "active" is kept: a refusal is never stale, and a tenant created or reactivated is usable at once.
   const knownActive = cacheSeconds > 0 ? new LRUCache<number, true>({ max: cacheEntries, ttl }) : undefined
@@ -33,13 +36,15 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
   // Bumped by every forget: an answer read before a change is not cached after it.
   let generation = 0
 
-  /** A write that may take a domain another tenant has: the unique index decides, in a savepoint of its own. */
-  async function claimingDomain<Result>(domain: string | null | undefined, write: (db: Database) => Promise<Result>): Promise<Result> {
-    if (!domain) return write(db)
+  /**
+   * A write that may take a domain another tenant has: the unique index decides. Its own unit of work, so that
+   * in a request's transaction the violation rolls back a savepoint only, and the 409 can still be stored.
+   */
+  async function claimingDomain<Result>(domain: string | null | undefined, write: (tx: Transaction) => Promise<Result>): Promise<Result> {
     try {
-      return await db.transaction(write)
+      return await transactions.run(write)
     } catch (error) {
-      if (isUniqueViolation(error, tenantDomainIndex)) throw new DomainTakenError(domain)
+      if (domain && isUniqueViolation(error, tenantDomainIndex)) throw new DomainTakenError(domain)
       throw error
     }
   }
@@ -47,30 +52,35 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
   return {
     async create(values: Schemas['CreateTenantRequest']): Promise<Tenant> {
       const tenant: NewTenant = { name: values.name, active: values.active ?? true, domain: values.domain?.toLowerCase() ?? null }
-      const created = await claimingDomain(tenant.domain, (db) => tenantRepository.insert(db, tenant))
-      // Instances may have cached that no tenant has this domain.
-      if (created.domain !== null) changed(created.id)
-      return created
+      return claimingDomain(tenant.domain, async (tx) => {
+        const created = await tenantRepository.insert(tx, tenant)
+        // Instances may have cached that no tenant has this domain.
+        if (created.domain !== null) transactions.afterCommit(tx, () => changed(created.id))
+        return created
+      })
     },
 
     async update(id: number, changes: Schemas['UpdateTenantRequest']): Promise<Tenant> {
       const stored = changes.domain ? { ...changes, domain: changes.domain.toLowerCase() } : changes
-      const tenant = await claimingDomain(stored.domain, (db) => tenantRepository.update(db, id, stored))
-      if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')
-      if (changes.active !== undefined || changes.domain !== undefined) changed(id)
-      return tenant
+      return claimingDomain(stored.domain, async (tx) => {
+        const tenant = await tenantRepository.update(tx, id, stored)
+        if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')
+        if (changes.active !== undefined || changes.domain !== undefined) transactions.afterCommit(tx, () => changed(id))
+        return tenant
+      })
     },
 
     async list(page: PageRequest<number>) {
-      if (page.cursor !== undefined && !(await tenantRepository.findById(db, page.cursor))) throw new InvalidCursorError()
-      return toPage(await tenantRepository.page(db, page), page, (tenant) => String(tenant.id))
+      const executor = transactions.executor()
+      if (page.cursor !== undefined && !(await tenantRepository.findById(executor, page.cursor))) throw new InvalidCursorError()
+      return toPage(await tenantRepository.page(executor, page), page, (tenant) => String(tenant.id))
     },
 
     /** Asked by every tenant-scoped request: the database answers at most once per tenant per cache period. */
     async isActive(id: number): Promise<boolean> {
       if (knownActive?.has(id)) return true
       const asked = generation
-      const active = await tenantRepository.isActive(db, id)
+      const active = await tenantRepository.isActive(transactions.executor(), id)
       if (active && asked === generation) knownActive?.set(id, true)
       return active
     },
@@ -80,7 +90,7 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
       const known = knownDomains?.get(hostName)
       if (known) return known.tenantId
       const asked = generation
-      const tenantId = await tenantRepository.findIdByDomain(db, hostName)
+      const tenantId = await tenantRepository.findIdByDomain(transactions.executor(), hostName)
       if (asked === generation) knownDomains?.set(hostName, { tenantId })
       return tenantId
     },
@@ -98,7 +108,10 @@ export function createTenantService(db: Database, { changed = () => {}, cacheSec
 
     /** The development-mode demo tenant, created on first start and found by name afterwards. */
     async ensureNamed(name: string): Promise<Tenant> {
-      return (await tenantRepository.findByName(db, name)) ?? tenantRepository.insert(db, { name, active: true, domain: null })
+      return (
+        (await tenantRepository.findByName(transactions.executor(), name)) ??
+        transactions.run((tx) => tenantRepository.insert(tx, { name, active: true, domain: null }))
+      )
     },
   }
 }

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import type { Database } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { sequenceWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { ticketReplies } from './ticket-tables.js'
@@ -20,22 +20,22 @@ const ofTicket = (tenantId: number, ticketId: string) =>
   and(eq(ticketReplies.tenantId, tenantId), eq(ticketReplies.ticketId, ticketId))
 
 export const replyRepository = {
-  async insert(db: Database, values: NewReply): Promise<TicketReply> {
-    const [row] = await db.insert(ticketReplies).values(values).returning()
+  async insert(tx: Transaction, values: NewReply): Promise<TicketReply> {
+    const [row] = await tx.insert(ticketReplies).values(values).returning()
     return toReply(row)
   },
 
-  async seqOf(db: Database, tenantId: number, ticketId: string, id: string): Promise<number | undefined> {
-    const [row] = await db
+  async seqOf(executor: Executor, tenantId: number, ticketId: string, id: string): Promise<number | undefined> {
+    const [row] = await executor
       .select({ seq: ticketReplies.seq })
       .from(ticketReplies)
       .where(and(ofTicket(tenantId, ticketId), eq(ticketReplies.id, id)))
     return row?.seq
   },
 
-  async page(db: Database, tenantId: number, ticketId: string, page: PageRequest<number>): Promise<TicketReply[]> {
+  async page(executor: Executor, tenantId: number, ticketId: string, page: PageRequest<number>): Promise<TicketReply[]> {
     const window = sequenceWindow(ticketReplies.seq, page)
-    const rows = await db
+    const rows = await executor
       .select()
       .from(ticketReplies)
       .where(and(ofTicket(tenantId, ticketId), window.beyondCursor))
@@ -44,3 +44,5 @@ export const replyRepository = {
     return rows.map(toReply)
   },
 }
+
+export type ReplyRepository = typeof replyRepository

@@ -1,7 +1,7 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Actor } from '../../platform/actor.js'
-import type { Database } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { newestFirstWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { tickets } from './ticket-tables.js'
@@ -42,14 +42,14 @@ const liveOffline = (tenantId: number, agentId: number) =>
   )
 
 export const ticketRepository = {
-  async insert(db: Database, values: NewTicket): Promise<TicketRecord> {
-    const [row] = await db.insert(tickets).values({ ...values, status: 'OPEN' }).returning()
+  async insert(tx: Transaction, values: NewTicket): Promise<TicketRecord> {
+    const [row] = await tx.insert(tickets).values({ ...values, status: 'OPEN' }).returning()
     return toTicket(row)
   },
 
   /** Inserts an offline ticket, or nothing when one is live for this agent (then `undefined`). */
-  async insertOfflineUnlessLive(db: Database, values: NewTicket): Promise<TicketRecord | undefined> {
-    const [row] = await db
+  async insertOfflineUnlessLive(tx: Transaction, values: NewTicket): Promise<TicketRecord | undefined> {
+    const [row] = await tx
       .insert(tickets)
       .values({ ...values, status: 'OPEN' })
       .onConflictDoNothing({
@@ -60,29 +60,29 @@ export const ticketRepository = {
     return row && toTicket(row)
   },
 
-  async findLiveOffline(db: Database, tenantId: number, agentId: number): Promise<TicketRecord | undefined> {
-    const [row] = await db.select().from(tickets).where(liveOffline(tenantId, agentId))
+  async findLiveOffline(executor: Executor, tenantId: number, agentId: number): Promise<TicketRecord | undefined> {
+    const [row] = await executor.select().from(tickets).where(liveOffline(tenantId, agentId))
     return row && toTicket(row)
   },
 
-  async findVisible(db: Database, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
-    const [row] = await db.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer)))
+  async findVisible(executor: Executor, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
+    const [row] = await executor.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer)))
     return row && toTicket(row)
   },
 
   /** Reads a ticket the viewer may see and holds its row lock until the caller's transaction ends. */
-  async lock(db: Database, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
-    const [row] = await db.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer))).for('update')
+  async lock(tx: Transaction, tenantId: number, id: string, viewer: Actor): Promise<TicketRecord | undefined> {
+    const [row] = await tx.select().from(tickets).where(and(inTenant(tenantId, id), visibleTo(viewer))).for('update')
     return row && toTicket(row)
   },
 
   async update(
-    db: Database,
+    tx: Transaction,
     tenantId: number,
     id: string,
     changes: { status?: TicketStatus; assigneeId?: number | null },
   ): Promise<TicketRecord> {
-    const [row] = await db
+    const [row] = await tx
       .update(tickets)
       .set({ ...changes, updatedAt: sql`now()` })
       .where(inTenant(tenantId, id))
@@ -95,12 +95,12 @@ export const ticketRepository = {
    * transaction ends; the ticket as it is after that, or `undefined` when it is in another status.
    */
   async claimNextReplySeq(
-    db: Database,
+    tx: Transaction,
     tenantId: number,
     id: string,
     statuses: readonly TicketStatus[],
   ): Promise<{ seq: number; ticket: TicketRecord } | undefined> {
-    const [row] = await db
+    const [row] = await tx
       .update(tickets)
       .set({ lastReplySeq: sql`${tickets.lastReplySeq} + 1`, updatedAt: sql`clock_timestamp()` })
       .where(and(inTenant(tenantId, id), inArray(tickets.status, [...statuses])))
@@ -109,11 +109,11 @@ export const ticketRepository = {
   },
 
   /** `limit + 1` tickets in reading direction, newest first; the cursor is a ticket id known to exist. */
-  async page(db: Database, tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
+  async page(executor: Executor, tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
     const cursorRow =
       page.cursor === undefined ? undefined : sql`(select created_at, id from tickets where tenant_id = ${tenantId} and id = ${page.cursor})`
     const window = newestFirstWindow(tickets.createdAt, tickets.id, cursorRow, page)
-    const rows = await db
+    const rows = await executor
       .select()
       .from(tickets)
       .where(and(eq(tickets.tenantId, tenantId), visibleTo(viewer), status && eq(tickets.status, status), window.beyondCursor))
@@ -122,3 +122,5 @@ export const ticketRepository = {
     return rows.map(toTicket)
   },
 }
+
+export type TicketRepository = typeof ticketRepository

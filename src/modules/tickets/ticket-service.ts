@@ -1,13 +1,13 @@
 import type { Actor } from '../../platform/actor.js'
-import { isUniqueViolation, type Database } from '../../platform/database.js'
+import { isUniqueViolation } from '../../platform/database.js'
 import { InvalidCursorError, NotFoundError } from '../../platform/domain-errors.js'
 import { newId } from '../../platform/ids.js'
 import { toPage, type PageRequest } from '../../platform/pagination.js'
+import type { Executor, Transaction, Transactions } from '../../platform/transactions.js'
 import type { NotificationService } from '../notifications/notification-service.js'
-import type { EventLog, EventTransaction } from '../event-log/event-log.js'
-import { replyRepository, type TicketReply } from './reply-repository.js'
+import type { ReplyRepository, TicketReply } from './reply-repository.js'
 import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
-import { ticketRepository, type Ticket, type TicketRecord, type TicketStatus } from './ticket-repository.js'
+import type { Ticket, TicketRecord, TicketRepository, TicketStatus } from './ticket-repository.js'
 import { liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
 
 export type TicketService = ReturnType<typeof createTicketService>
@@ -27,17 +27,17 @@ const liveTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS']
 const publicTicket = ({ requesterRole: _internal, ...ticket }: TicketRecord): Ticket => ticket
 
 type Dependencies = {
-  db: Database
+  transactions: Pick<Transactions, 'run' | 'executor'>
+  ticketRepository: TicketRepository
+  replyRepository: ReplyRepository
   notifications: Pick<NotificationService, 'ticketReplyWritten'>
-  // Replies may notify the tenant, and notifications are streamed.
-  events: Pick<EventLog, 'transaction'>
 }
 
-export function createTicketService({ db, notifications, events }: Dependencies) {
+export function createTicketService({ transactions, ticketRepository, replyRepository, notifications }: Dependencies) {
   const requesterRole = (actor: Actor): TicketRecord['requesterRole'] => (actor.asAgent ? 'SUPPORT_AGENT' : 'TENANT_USER')
 
   /** A ticket the viewer may see; any other does not exist for them (404), like another tenant's. */
-  async function visibleTicket(executor: Database, tenantId: number, ticketId: string, viewer: Actor): Promise<TicketRecord> {
+  async function visibleTicket(executor: Executor, tenantId: number, ticketId: string, viewer: Actor): Promise<TicketRecord> {
     const ticket = await ticketRepository.findVisible(executor, tenantId, ticketId, viewer)
     if (!ticket) throw new NotFoundError('Ticket')
     return ticket
@@ -47,10 +47,10 @@ export function createTicketService({ db, notifications, events }: Dependencies)
    * Within the caller's transaction: the reply, and when an agent wrote it, its notification, if the ticket
    * is in one of `statuses`. Returns the reply and the ticket as it is after it, or `undefined`.
    */
-  async function addReply(executor: EventTransaction, ticket: TicketRecord, author: Actor, message: string, statuses: readonly TicketStatus[]) {
-    const claimed = await ticketRepository.claimNextReplySeq(executor, ticket.tenant_id, ticket.id, statuses)
+  async function addReply(tx: Transaction, ticket: TicketRecord, author: Actor, message: string, statuses: readonly TicketStatus[]) {
+    const claimed = await ticketRepository.claimNextReplySeq(tx, ticket.tenant_id, ticket.id, statuses)
     if (!claimed) return undefined
-    const reply = await replyRepository.insert(executor, {
+    const reply = await replyRepository.insert(tx, {
       tenantId: ticket.tenant_id,
       id: newId(),
       ticketId: ticket.id,
@@ -59,7 +59,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       message,
     })
     if (author.asAgent) {
-      await notifications.ticketReplyWritten(executor, {
+      await notifications.ticketReplyWritten(tx, {
         tenantId: ticket.tenant_id,
         ticketId: ticket.id,
         replyId: reply.id,
@@ -77,7 +77,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
      * tenant and agent, and keeps `message` as a reply so a repeated attempt loses nothing.
      */
     async openForOfflineAgent(
-      executor: EventTransaction,
+      tx: Transaction,
       request: { tenantId: number; agentId: number; requester: Actor; subject?: string; message?: string },
     ): Promise<Ticket> {
       const { tenantId, agentId, requester } = request
@@ -92,21 +92,21 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       }
       // A live ticket can be resolved between our conflict and our reply; then the next insert succeeds.
       for (let attempt = 1; attempt <= 3; attempt++) {
-        const created = await ticketRepository.insertOfflineUnlessLive(executor, values)
-        const ticket = created ?? (await ticketRepository.findLiveOffline(executor, tenantId, agentId))
+        const created = await ticketRepository.insertOfflineUnlessLive(tx, values)
+        const ticket = created ?? (await ticketRepository.findLiveOffline(tx, tenantId, agentId))
         if (!ticket) continue
         // A reused ticket keeps its subject; this attempt's own subject goes into its reply, not away.
         const ownSubject = request.subject !== undefined && request.subject !== ticket.subject ? request.subject : undefined
         const text = [ownSubject, request.message].filter((part) => part !== undefined).join('\n\n')
         if (text === '') return publicTicket(ticket)
-        const replied = await addReply(executor, ticket, requester, text, created ? ticketStatuses : liveTicketStatuses)
+        const replied = await addReply(tx, ticket, requester, text, created ? ticketStatuses : liveTicketStatuses)
         if (replied) return publicTicket(replied.ticket)
       }
       throw new Error(`Offline ticket for tenant ${tenantId}, agent ${agentId} kept changing status; gave up`)
     },
 
     create: (tenantId: number, requester: Actor, request: { subject: string; message: string }): Promise<Ticket> =>
-      events.transaction(async (tx) => {
+      transactions.run(async (tx) => {
         const ticket = await ticketRepository.insert(tx, {
           tenantId,
           id: newId(),
@@ -122,13 +122,14 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       }),
 
     get: async (tenantId: number, ticketId: string, viewer: Actor): Promise<Ticket> =>
-      publicTicket(await visibleTicket(db, tenantId, ticketId, viewer)),
+      publicTicket(await visibleTicket(transactions.executor(), tenantId, ticketId, viewer)),
 
     async list(tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest) {
-      if (page.cursor !== undefined && !(await ticketRepository.findVisible(db, tenantId, page.cursor, viewer))) {
+      const executor = transactions.executor()
+      if (page.cursor !== undefined && !(await ticketRepository.findVisible(executor, tenantId, page.cursor, viewer))) {
         throw new InvalidCursorError()
       }
-      const rows = await ticketRepository.page(db, tenantId, viewer, status, page)
+      const rows = await ticketRepository.page(executor, tenantId, viewer, status, page)
       return toPage(rows.map(publicTicket), page, (ticket) => ticket.id)
     },
 
@@ -140,7 +141,7 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       changes: { status?: TicketStatus; assignee_id?: number | null },
     ): Promise<Ticket> {
       try {
-        return await db.transaction(async (tx) => {
+        return await transactions.run(async (tx) => {
           const ticket = await ticketRepository.lock(tx, tenantId, ticketId, editor)
           if (!ticket) throw new NotFoundError('Ticket')
           const { status, assignee_id: assigneeId } = changes
@@ -159,24 +160,26 @@ export function createTicketService({ db, notifications, events }: Dependencies)
       } catch (error) {
         // Reopening races a new offline ticket for the same agent: the unique index decides, as above.
         if (!isUniqueViolation(error, liveOfflineTicketIndex)) throw error
-        const ticket = await visibleTicket(db, tenantId, ticketId, editor)
-        const live = ticket.agent_id === null ? undefined : await ticketRepository.findLiveOffline(db, tenantId, ticket.agent_id)
+        const executor = transactions.executor()
+        const ticket = await visibleTicket(executor, tenantId, ticketId, editor)
+        const live = ticket.agent_id === null ? undefined : await ticketRepository.findLiveOffline(executor, tenantId, ticket.agent_id)
         throw new LiveOfflineTicketExistsError(live?.id)
       }
     },
 
     reply: (tenantId: number, ticketId: string, author: Actor, message: string): Promise<TicketReply> =>
-      events.transaction(async (tx) => {
+      transactions.run(async (tx) => {
         const replied = await addReply(tx, await visibleTicket(tx, tenantId, ticketId, author), author, message, replyableStatuses)
         if (!replied) throw new TicketClosedError()
         return replied.reply
       }),
 
     async listReplies(tenantId: number, ticketId: string, viewer: Actor, page: PageRequest) {
-      await visibleTicket(db, tenantId, ticketId, viewer)
-      const cursorSeq = page.cursor === undefined ? undefined : await replyRepository.seqOf(db, tenantId, ticketId, page.cursor)
+      const executor = transactions.executor()
+      await visibleTicket(executor, tenantId, ticketId, viewer)
+      const cursorSeq = page.cursor === undefined ? undefined : await replyRepository.seqOf(executor, tenantId, ticketId, page.cursor)
       if (page.cursor !== undefined && cursorSeq === undefined) throw new InvalidCursorError()
-      const rows = await replyRepository.page(db, tenantId, ticketId, { ...page, cursor: cursorSeq })
+      const rows = await replyRepository.page(executor, tenantId, ticketId, { ...page, cursor: cursorSeq })
       return toPage(rows, page, (reply) => reply.id)
     },
   }

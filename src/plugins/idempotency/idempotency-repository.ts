@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { rowsOf, type Database } from '../../platform/database.js'
+import { rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
 import { idempotencyKeys } from './idempotency-table.js'
 
 /** Whose key it is: keys of different users, or of one user in different tenants, never meet. */
@@ -18,7 +19,7 @@ export const idempotencyRepository = {
    * until that one ends (at most `lockTimeoutMs`, then PostgreSQL's lock_timeout error): after a commit
    * the key is taken, after a rollback (a crash) it is ours. A key older than `ttlHours` is taken over.
    */
-  async claim(tx: Database, scope: KeyScope, requestHash: string, ttlHours: number, lockTimeoutMs: number): Promise<boolean> {
+  async claim(tx: Transaction, scope: KeyScope, requestHash: string, ttlHours: number, lockTimeoutMs: number): Promise<boolean> {
     // One round trip: the CTE sets the transaction's lock_timeout before the insert can wait. It stays for
     // the rest of the transaction: a statement of the request waiting that long would meet the response
     // deadline's 503 anyway.
@@ -34,23 +35,25 @@ export const idempotencyRepository = {
   },
 
   /** The committed request that holds the key. */
-  async find(db: Database, scope: KeyScope): Promise<{ requestHash: string; response: StoredResponse } | undefined> {
-    const [row] = await db
+  async find(executor: Executor, scope: KeyScope): Promise<{ requestHash: string; response: StoredResponse } | undefined> {
+    const [row] = await executor
       .select({ requestHash: idempotencyKeys.requestHash, statusCode: idempotencyKeys.statusCode, body: idempotencyKeys.responseBody })
       .from(idempotencyKeys)
       .where(ofScope(scope))
     return row && { requestHash: row.requestHash, response: { statusCode: row.statusCode!, body: row.body! } }
   },
 
-  async storeResponse(tx: Database, scope: KeyScope, response: StoredResponse): Promise<void> {
+  async storeResponse(tx: Transaction, scope: KeyScope, response: StoredResponse): Promise<void> {
     await tx.update(idempotencyKeys).set({ statusCode: response.statusCode, responseBody: response.body }).where(ofScope(scope))
   },
 
   /** Deletes the keys older than `hours`; returns how many. */
-  async prune(db: Database, hours: number): Promise<number> {
-    const result = await db.execute(sql`
+  async prune(tx: Transaction, hours: number): Promise<number> {
+    const result = await tx.execute(sql`
       with deleted as (delete from ${idempotencyKeys} where ${olderThan(hours)} returning 1)
       select count(*)::int as count from deleted`)
     return rowsOf<{ count: number }>(result)[0].count
   },
 }
+
+export type IdempotencyRepository = typeof idempotencyRepository

@@ -1,6 +1,5 @@
-import type { Database } from '../../platform/database.js'
-import type { RequestTransactions } from '../../platform/request-transaction.js'
-import { idempotencyRepository, type KeyScope, type StoredResponse } from './idempotency-repository.js'
+import type { Transactions } from '../../platform/transactions.js'
+import type { IdempotencyRepository, KeyScope, StoredResponse } from './idempotency-repository.js'
 
 /** What a request with an Idempotency-Key does. */
 export type Claim =
@@ -19,9 +18,8 @@ export type Claim =
     }
 
 type Dependencies = {
-  /** The database itself, not the ambient stand-in: the request's transaction is made here. */
-  database: Database
-  requestTransactions: Pick<RequestTransactions, 'begin'>
+  transactions: Pick<Transactions, 'request' | 'run'>
+  idempotencyRepository: IdempotencyRepository
   ttlHours: number
   /** How long a retry waits for the first request with its key to finish before it is 409. */
   lockTimeoutMs: number
@@ -44,27 +42,25 @@ class RollBack extends Error {}
  * meanwhile waits on the key's row lock, then replays the committed response; if the first process died,
  * its transaction died with it (key, message and all), and the retry runs for real.
  */
-export function createIdempotencyService({ database, requestTransactions, ttlHours, lockTimeoutMs }: Dependencies) {
+export function createIdempotencyService({ transactions, idempotencyRepository, ttlHours, lockTimeoutMs }: Dependencies) {
   return {
     begin(scope: KeyScope, requestHash: string): Promise<Claim> {
       return new Promise<Claim>((decide, fail) => {
         let respond: (response: StoredResponse) => void = () => {}
         const responded = new Promise<StoredResponse>((resolve) => (respond = resolve))
         let handlerSettled: Promise<unknown> = Promise.resolve()
-        let requestTransaction: ReturnType<typeof requestTransactions.begin> | undefined
 
-        const transaction = database.transaction(async (tx) => {
+        const transaction = transactions.request(async (tx, enter) => {
           if (!(await idempotencyRepository.claim(tx, scope, requestHash, ttlHours, lockTimeoutMs))) {
             const holder = await idempotencyRepository.find(tx, scope)
             // Absent only if it expired and was pruned between the two statements: as good as in progress.
             if (!holder) return decide({ kind: 'in-progress' })
             return decide(holder.requestHash === requestHash ? { kind: 'replay', response: holder.response } : { kind: 'reused' })
           }
-          const ambient = (requestTransaction = requestTransactions.begin(tx))
           decide({
             kind: 'claimed',
             run(handler) {
-              const running = ambient.run(handler)
+              const running = enter(handler)
               handlerSettled = running.catch(() => {})
               return running
             },
@@ -85,12 +81,8 @@ export function createIdempotencyService({ database, requestTransactions, ttlHou
         })
 
         const outcome = transaction.then(
-          () => {
-            requestTransaction?.end(true)
-            return 'committed' as const
-          },
+          () => 'committed' as const,
           (error: unknown) => {
-            requestTransaction?.end(false)
             if (error instanceof RollBack) return 'rolled-back' as const
             throw error
           },
@@ -101,7 +93,7 @@ export function createIdempotencyService({ database, requestTransactions, ttlHou
     },
 
     /** Deletes the keys older than the TTL; returns how many. */
-    prune: (): Promise<number> => idempotencyRepository.prune(database, ttlHours),
+    prune: (): Promise<number> => transactions.run((tx) => idempotencyRepository.prune(tx, ttlHours)),
   }
 }
 

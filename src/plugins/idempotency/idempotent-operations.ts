@@ -1,17 +1,14 @@
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import type { Config } from '../../config.js'
-import type { Database } from '../../platform/database.js'
 import { failure } from '../../platform/envelope.js'
 import type { HandlerWrapper } from '../../platform/operations.js'
-import type { RequestTransactions } from '../../platform/request-transaction.js'
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './idempotency-errors.js'
-import { createIdempotencyService, type Claim } from './idempotency-service.js'
+import type { Claim, IdempotencyService } from './idempotency-service.js'
 import { requestHash } from './request-hash.js'
 
 type Dependencies = {
-  database: Database
-  requestTransactions: Pick<RequestTransactions, 'begin'>
-  config: Pick<Config, 'IDEMPOTENCY_TTL_HOURS' | 'RESPONSE_TIMEOUT_SECONDS'>
+  idempotency: IdempotencyService
+  config: Pick<Config, 'RESPONSE_TIMEOUT_SECONDS'>
 }
 
 // Often enough that the table stays near one TTL's worth of keys; every instance prunes, the later ones find nothing.
@@ -23,14 +20,7 @@ const retryAfterSeconds = 1
  * for the operations' handlers; the response is committed with the request's work in `onSend`, before
  * it leaves, so a client never sees a success that is not stored.
  */
-export function registerIdempotency(app: FastifyInstance, { database, requestTransactions, config }: Dependencies): HandlerWrapper {
-  const idempotency = createIdempotencyService({
-    database,
-    requestTransactions,
-    ttlHours: config.IDEMPOTENCY_TTL_HOURS,
-    // A waiting retry gives up (409) a little before the response deadline would answer 503 for it.
-    lockTimeoutMs: Math.round(config.RESPONSE_TIMEOUT_SECONDS * 800),
-  })
+export function registerIdempotency(app: FastifyInstance, { idempotency, config }: Dependencies): HandlerWrapper {
   const claims = new WeakMap<FastifyRequest, Extract<Claim, { kind: 'claimed' }>>()
   // Requests whose response is on its way: one answered (by the response deadline) before its key was
   // taken has no response left to commit with, and undoes its work instead.

@@ -1,7 +1,7 @@
 import client from '@platformatic/prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fastifyMetrics from 'fastify-metrics'
-import type { PoolUsage } from '../../platform/connection-gate.js'
+import type { PoolUsage } from '../../platform/postgres-client.js'
 
 type Sources = {
   openStreams: () => number
