@@ -303,7 +303,7 @@ onEachDatabase(t, async (t, context) => {
           t.same(response.json().errors.roles, [`This operation needs the role ${allowed.join(' or ')}`], `roles ${JSON.stringify(roles)}`)
         }
 
-        // An event stream that gets past authentication never ends; test/streams/ opens them on sockets.
+        // An event stream that gets past authentication never ends; test/modules/streams/ opens them on sockets.
         if (operation.eventStream) return
         const permitted = await request(t, as([...allowed]))
         t.notOk([401, 403].includes(permitted.statusCode), `an allowed role gets past authentication (${permitted.statusCode})`)
