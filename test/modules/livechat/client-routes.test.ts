@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase, type TestApp } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -36,7 +37,7 @@ onEachDatabase(t, async (t, context) => {
       method: 'POST',
       url: `/livechat/client/sessions/${sessionId}/messages`,
       headers,
-      payload: payload as object,
+      payload: untypedBody(payload),
     })
   const listMessages = (t: Test, headers: Headers, sessionId: string, query: Record<string, string | number> = {}) =>
     context.call(t, 'listClientMessages', { method: 'GET', url: `/livechat/client/sessions/${sessionId}/messages`, query: asQuery(query), headers })

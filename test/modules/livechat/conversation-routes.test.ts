@@ -12,6 +12,7 @@ import {
   tenantUserHeaders,
 } from '../../helpers/fixtures.js'
 import { openStream, listening, type EventStreamClient, type ReceivedEvent } from '../../helpers/event-stream.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -65,7 +66,7 @@ onEachDatabase(t, async (t, context) => {
       method: 'POST',
       url: `${prefixOf(caller.side)}/${sessionId}/read`,
       headers: headersOf(caller),
-      payload: payload as object,
+      payload: untypedBody(payload),
     })
 
   /** A read call that must succeed. */

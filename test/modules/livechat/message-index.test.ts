@@ -158,7 +158,7 @@ onEachDatabase(t, async (t, context) => {
     t.same(texts(deep.json().data), numbered(19_901, 20_000), 'after message 19,900 come 19,901..20,000')
     t.match(deep.json().meta.pagination, { has_next: true, has_prev: true, limit: 100 })
 
-    const last = await list(t, { limit: '100', cursor: deep.json().meta.pagination.next_cursor })
+    const last = await list(t, { limit: '100', cursor: deep.json().meta.pagination.next_cursor! })
     t.equal(last.statusCode, 200)
     t.same(texts(last.json().data), ['Pesan terakhir lewat API'], 'then the message sent through the API')
     t.match(last.json().meta.pagination, { has_next: false, has_prev: true })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { agentHeaders, createTenant, openSession, sendMessage, invalidPageQueries, allPages } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -24,7 +25,7 @@ onEachDatabase(t, async (t, context) => {
       method: 'POST',
       url: `/livechat/sessions/${sessionId}/messages`,
       headers: headersOf(as),
-      payload: payload as object,
+      payload: untypedBody(payload),
     })
 
   const list = (t: Test, sessionId: string, query: Record<string, string> = {}, as?: As) =>

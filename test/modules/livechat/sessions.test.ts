@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { agentHeaders, createTenant, openSession, setPresence } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase, type TestApp } from '../../helpers/test-app.js'
 
 // Seed: ChatSession { id, tenant_id, agent_id?, status OPEN|CLOSED, created_at, updated_at }; a session of another
@@ -194,12 +195,12 @@ onEachDatabase(t, async (t, context) => {
         { has_next: false, has_prev: true, limit: 2 },
       ])
 
-      const back = await list(t, tenantA, { limit: 2, direction: 'prev', cursor: paginations[2].prev_cursor })
+      const back = await list(t, tenantA, { limit: 2, direction: 'prev', cursor: paginations[2].prev_cursor! })
       t.equal(back.statusCode, 200)
       t.same(idsOf(back), newestFirst.slice(2, 4), 'the page before the last one, still newest first')
       t.match(back.json().meta.pagination, { has_next: true, has_prev: true, limit: 2 })
 
-      const first = await list(t, tenantA, { limit: 2, direction: 'prev', cursor: back.json().meta.pagination.prev_cursor })
+      const first = await list(t, tenantA, { limit: 2, direction: 'prev', cursor: back.json().meta.pagination.prev_cursor! })
       t.same(idsOf(first), newestFirst.slice(0, 2), 'back to the first page')
       t.match(first.json().meta.pagination, { has_next: true, has_prev: false, limit: 2 })
     })
@@ -230,7 +231,7 @@ onEachDatabase(t, async (t, context) => {
         method: 'PUT',
         url: '/livechat/agents/me/presence',
         headers: agentHeaders(context, tenantId, agentId, tenants),
-        payload: payload as object,
+        payload: untypedBody(payload),
       })
 
     t.test("answers 200 with the caller's presence in the tenant", async (t) => {

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { agentHeaders, createTenant, setPresence } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase } from '../../helpers/test-app.js'
 
 // Seed: "POST /livechat/sessions — mulai sesi chat dengan tenant; gagal jika agen offline atau masih ada sesi aktif."
@@ -62,7 +63,7 @@ onEachDatabase(t, async (t, context) => {
       t.equal(response.statusCode, 400, JSON.stringify(payload))
       t.ok(response.json().errors[field], `errors names ${field}`)
     }
-    t.equal((await start(t, 17, [] as unknown as object)).statusCode, 400, 'an array is not a body')
+    t.equal((await start(t, 17, untypedBody([]))).statusCode, 400, 'an array is not a body')
     t.equal((await start(t, 17, {})).statusCode, 201, 'the agent was still free')
   })
 

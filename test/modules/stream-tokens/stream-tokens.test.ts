@@ -3,6 +3,7 @@ import t, { type Test } from 'tap'
 import { createTokenSigner } from '../../../src/platform/tokens.js'
 import { EventStreamClient, listening, openStream } from '../../helpers/event-stream.js'
 import { agentHeaders, createTenant, openSession, sendMessage, tenantUserHeaders } from '../../helpers/fixtures.js'
+import { untypedBody, type RequestBody, type UntypedBody } from '../../helpers/operation-types.js'
 import { buildLoggedTestApp, onEachDatabase, type TestApp } from '../../helpers/test-app.js'
 
 // Issue: "Native EventSource cannot send Authorization. POST /livechat/stream-tokens returns a short-lived token
@@ -16,7 +17,7 @@ const operationOf = { [agentPath]: 'streamAgentEvents', [clientPath]: 'streamCli
 type StreamPath = keyof typeof operationOf
 
 /** POST /livechat/stream-tokens, checked against openapi.yaml. */
-const requestToken = (t: Test, context: TestApp, headers: Record<string, string>, payload?: { path: string }) =>
+const requestToken = (t: Test, context: TestApp, headers: Record<string, string>, payload?: RequestBody<'createStreamToken'> | UntypedBody) =>
   context.call(t, 'createStreamToken', { method: 'POST', url: '/livechat/stream-tokens', headers, ...(payload && { payload }) })
 
 async function issueToken(t: Test, context: TestApp, headers: Record<string, string>, payload?: { path: StreamPath }) {
@@ -128,7 +129,7 @@ onEachDatabase(t, async (t, context) => {
     t.equal(notTenantUser.statusCode, 403, 'an agent without TENANT_USER gets no token for the tenant stream')
     t.match(notTenantUser.json(), { success: false, errors: { roles: [/TENANT_USER/] } })
 
-    const unknown = await requestToken(t, context, agentHeaders(context, tenantId), { path: '/livechat/sessions' })
+    const unknown = await requestToken(t, context, agentHeaders(context, tenantId), untypedBody({ path: '/livechat/sessions' }))
     t.equal(unknown.statusCode, 400, 'an unknown path is 400')
     t.match(unknown.json(), { success: false, errors: { path: [String] } })
 

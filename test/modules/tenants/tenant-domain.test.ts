@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import { listening, openStream } from '../../helpers/event-stream.js'
 import { adminHeaders, createTenant } from '../../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../../helpers/fresh-database.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { buildTestApp, onEachDatabase, type TestApp } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -28,9 +29,9 @@ const agentAt = (context: TestApp, host: string, tenants: number[], agentId = 1)
 function admin(context: TestApp) {
   return {
     create: (t: Test, payload: unknown) =>
-      context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: adminHeaders(context), payload: payload as object }),
+      context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: adminHeaders(context), payload: untypedBody(payload) }),
     update: (t: Test, id: number, payload: unknown) =>
-      context.call(t, 'updateTenant', { method: 'PATCH', url: `/admin/tenants/${id}`, headers: adminHeaders(context), payload: payload as object }),
+      context.call(t, 'updateTenant', { method: 'PATCH', url: `/admin/tenants/${id}`, headers: adminHeaders(context), payload: untypedBody(payload) }),
     async all(t: Test): Promise<Tenant[]> {
       const response = await context.call(t, 'listTenants', { method: 'GET', url: '/admin/tenants', query: { limit: '100' }, headers: adminHeaders(context) })
       t.equal(response.statusCode, 200, 'tenants listed')

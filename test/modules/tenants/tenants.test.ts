@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { adminHeaders, agentHeaders } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -9,9 +10,9 @@ type Tenant = components['schemas']['Tenant']
 // Tenant management: only PLATFORM_ADMIN; no X-Tenant-ID, as the call acts for no tenant.
 onEachDatabase(t, async (t, context) => {
   const create = (t: Test, payload: unknown, headers: Record<string, string> = adminHeaders(context)) =>
-    context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers, payload: payload as object })
+    context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers, payload: untypedBody(payload) })
   const update = (t: Test, id: number | string, payload: unknown, headers: Record<string, string> = adminHeaders(context)) =>
-    context.call(t, 'updateTenant', { method: 'PATCH', url: `/admin/tenants/${id}`, headers, payload: payload as object })
+    context.call(t, 'updateTenant', { method: 'PATCH', url: `/admin/tenants/${id}`, headers, payload: untypedBody(payload) })
   const list = (t: Test, query: Record<string, string | number> = {}, headers: Record<string, string> = adminHeaders(context)) =>
     context.call(t, 'listTenants', {
       method: 'GET',
@@ -184,7 +185,7 @@ onEachDatabase(t, async (t, context) => {
       t.match(paginations[0], { has_next: true, has_prev: false, limit: 2 })
       t.match(paginations.at(-1), { has_next: false, has_prev: true, limit: 2 })
 
-      const back = await list(t, { limit: 2, direction: 'prev', cursor: paginations.at(-1).prev_cursor })
+      const back = await list(t, { limit: 2, direction: 'prev', cursor: paginations.at(-1)!.prev_cursor! })
       t.equal(back.statusCode, 200)
       t.same(back.json().data.map((tenant: Tenant) => tenant.id), pages.at(-2), 'the page before the last, ascending')
       t.match(back.json().meta.pagination, { has_next: true, limit: 2 })

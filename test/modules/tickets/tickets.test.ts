@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { createTenant } from '../../helpers/fixtures.js'
+import { untypedBody } from '../../helpers/operation-types.js'
 import { onEachDatabase } from '../../helpers/test-app.js'
 import type { components } from '../../../generated/openapi.js'
 
@@ -43,14 +44,14 @@ onEachDatabase(t, async (t, context) => {
   const asUser = (user: number, tenant = tenantId): As => ({ user, role: 'TENANT_USER', tenant })
 
   const create = (t: Test, payload: unknown, as?: As) =>
-    context.call(t, 'createTicket', { method: 'POST', url: '/tickets', headers: headersOf(as), payload: payload as object })
+    context.call(t, 'createTicket', { method: 'POST', url: '/tickets', headers: headersOf(as), payload: untypedBody(payload) })
   const list = (t: Test, query: Record<string, string> = {}, as?: As) =>
     context.call(t, 'listTickets', { method: 'GET', url: '/tickets', query, headers: headersOf(as) })
   const get = (t: Test, id: string, as?: As) => context.call(t, 'getTicket', { method: 'GET', url: `/tickets/${id}`, headers: headersOf(as) })
   const update = (t: Test, id: string, payload: unknown, as?: As) =>
-    context.call(t, 'updateTicket', { method: 'PATCH', url: `/tickets/${id}`, headers: headersOf(as), payload: payload as object })
+    context.call(t, 'updateTicket', { method: 'PATCH', url: `/tickets/${id}`, headers: headersOf(as), payload: untypedBody(payload) })
   const reply = (t: Test, id: string, payload: unknown, as?: As) =>
-    context.call(t, 'createTicketReply', { method: 'POST', url: `/tickets/${id}/replies`, headers: headersOf(as), payload: payload as object })
+    context.call(t, 'createTicketReply', { method: 'POST', url: `/tickets/${id}/replies`, headers: headersOf(as), payload: untypedBody(payload) })
   const listReplies = (t: Test, id: string, query: Record<string, string> = {}, as?: As) =>
     context.call(t, 'listTicketReplies', { method: 'GET', url: `/tickets/${id}/replies`, query, headers: headersOf(as) })
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import type { InjectOptions } from 'fastify'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import type { components } from '../../../generated/openapi.js'
@@ -8,7 +7,8 @@ import { idempotencyRepository } from '../../../src/plugins/idempotency/idempote
 import { rowsOf } from '../../../src/platform/database.js'
 import { openStream, listening } from '../../helpers/event-stream.js'
 import { adminHeaders, agentHeaders, allPages, createTenant, openSession, sendMessage, setPresence, tenantUserHeaders } from '../../helpers/fixtures.js'
-import { buildTestApp, onEachDatabase } from '../../helpers/test-app.js'
+import type { OperationId } from '../../helpers/operation-types.js'
+import { buildTestApp, onEachDatabase, type CallOptions, type OperationCall } from '../../helpers/test-app.js'
 
 type ChatMessage = components['schemas']['ChatMessage']
 
@@ -29,7 +29,7 @@ onEachDatabase(t, async (t, context) => {
     allPages<ChatMessage>(t, context, 'listMessages', { url: `/livechat/sessions/${sessionId}/messages`, headers: agentHeaders(context, tenantId) })
 
   /** Sends `options` twice with one key: the second answer is the first, replayed. */
-  async function sendTwice(t: Test, operationId: string, options: InjectOptions) {
+  async function sendTwice<K extends OperationId>(t: Test, operationId: K, options: CallOptions<K>) {
     const keyed = { ...options, headers: withKey(randomUUID(), options.headers as Record<string, string>) }
     const first = await context.call(t, operationId, keyed)
     const retry = await context.call(t, operationId, keyed)
@@ -114,7 +114,7 @@ onEachDatabase(t, async (t, context) => {
     const agentMessage = await sendMessage(t, context, tenantId, sessionId, 'Untuk dibaca', 51)
     const ticket = await sendTwice(t, 'createTicket', { method: 'POST', url: '/tickets', headers: user, payload: { subject: 'S', message: 'M' } })
     const notifications = await allPages<{ id: string }>(t, context, 'listNotifications', { url: '/notifications', headers: user })
-    const calls: [string, InjectOptions][] = [
+    const calls: OperationCall[] = [
       ['sendClientMessage', { method: 'POST', url: `/livechat/client/sessions/${sessionId}/messages`, headers: user, payload: { message: 'Hai' } }],
       ['sendTyping', { method: 'POST', url: `/livechat/sessions/${sessionId}/typing`, headers: agent }],
       ['sendClientTyping', { method: 'POST', url: `/livechat/client/sessions/${sessionId}/typing`, headers: user }],
