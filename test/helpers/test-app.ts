@@ -9,6 +9,15 @@ import { assertResponseFitsSpec, specErrors } from './spec-validator.js'
 
 export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 
+let testSigner: ReturnType<typeof createTokenSigner> | undefined
+
+/**
+ * A token signed with `testSecret`, as a server started with JWT_SECRET=testSecret (and no other JWT settings)
+ * accepts: for tests against a server process, which have no `TestApp.token`. Claims default as there.
+ */
+export const testToken = (claims: Partial<TokenClaims>): string =>
+  (testSigner ??= createTokenSigner(loadConfig({ JWT_SECRET: testSecret })))({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims })
+
 /** PGlite always; the PostgreSQL server too when DATABASE_URL names one. */
 export const databaseKinds = ['pglite', ...(process.env.DATABASE_URL ? (['postgres'] as const) : [])] as const
 export type DatabaseKind = (typeof databaseKinds)[number]

@@ -3,13 +3,12 @@ import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { startServerProcess, type ServerProcess } from '../../scripts/server-process.js'
-import { loadConfig } from '../../src/config.js'
-import { createTokenSigner } from '../../src/platform/tokens.js'
+import { callServer } from '../helpers/call-server.js'
 import { openStream } from '../helpers/event-stream.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { specErrors } from '../helpers/spec-validator.js'
 import { startTcpProxy, type OutageMode, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { testSecret } from '../helpers/test-app.js'
+import { testSecret, testToken } from '../helpers/test-app.js'
 
 // Issue 7, items 1 and 2: with about 20 concurrent senders, PostgreSQL going away must neither kill the
 // process nor leave requests hanging; each gets its answer (201, or 503 in the envelope with Retry-After)
@@ -27,11 +26,13 @@ type Phase = 'before' | 'outage' | 'after'
 type Answer = { phase: Phase; status: number | 'no answer' | 'refused'; ms: number; body?: unknown; retryAfter?: string | null; messageId?: string }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const sign = createTokenSigner(loadConfig({ JWT_SECRET: testSecret }))
 
 const percentile = (values: number[], fraction: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * fraction))] ?? 0
 
-/** `senders` clients posting messages in a loop, each answer recorded with the phase it was sent in. */
+/**
+ * `senders` clients posting messages in a loop, each answer recorded with the phase it was sent in. They fetch
+ * by hand, not with callServer: a request may be refused or time out, and checkAnswers judges the answers together.
+ */
 function startSenders(baseUrl: string, sessionId: string, headers: Record<string, string>) {
   const answers: Answer[] = []
   let phase: Phase = 'before'
@@ -172,24 +173,16 @@ t.test('PostgreSQL going away under load', { skip: !process.env.DATABASE_URL && 
   server.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk))
   const baseUrl = server.baseUrl
 
-  const admin = sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
-  const created = await fetch(`${baseUrl}/admin/tenants`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Outage' }),
-  })
-  const tenantId = ((await created.json()) as { data: { id: number } }).data.id
-  const headers = { authorization: `Bearer ${sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })}`, 'x-tenant-id': String(tenantId) }
-  const presence = await fetch(`${baseUrl}/livechat/agents/me/presence`, {
-    method: 'PUT',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ status: 'ONLINE' }),
-  })
-  t.equal(presence.status, 200, 'agent online')
-  const session = await fetch(`${baseUrl}/livechat/sessions`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })
-  const sessionId = ((await session.json()) as { data: { id: string } }).data.id
+  const admin = testToken({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
+  const created = await callServer(t, baseUrl, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: { authorization: `Bearer ${admin}` }, payload: { name: 'Outage' } })
+  const tenantId = created.json(201).data.id
+  const headers = { authorization: `Bearer ${testToken({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })}`, 'x-tenant-id': String(tenantId) }
+  const presence = await callServer(t, baseUrl, 'setMyPresence', { method: 'PUT', url: '/livechat/agents/me/presence', headers, payload: { status: 'ONLINE' } })
+  t.equal(presence.statusCode, 200, 'agent online')
+  const session = await callServer(t, baseUrl, 'startSession', { method: 'POST', url: '/livechat/sessions', headers, payload: {} })
+  const sessionId = session.json(201).data.id
   // A stream open through every outage: its feed polls the database each second, and it must not be cut by the deadline.
-  const user = sign({ sub: 2, roles: ['TENANT_USER'], tenants: [tenantId] })
+  const user = testToken({ sub: 2, roles: ['TENANT_USER'], tenants: [tenantId] })
   const stream = await openStream(t, baseUrl, 'streamClientEvents', '/livechat/client/events', {
     headers: { authorization: `Bearer ${user}`, 'x-tenant-id': String(tenantId) },
   })

@@ -2,19 +2,16 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { startServerProcess, type ServerProcess } from '../../scripts/server-process.js'
-import { loadConfig } from '../../src/config.js'
-import { createTokenSigner } from '../../src/platform/tokens.js'
+import { callServer, type ServerAnswer } from '../helpers/call-server.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { specErrors } from '../helpers/spec-validator.js'
-import { testSecret } from '../helpers/test-app.js'
+import { testSecret, testToken } from '../helpers/test-app.js'
 
 const burstSize = 200
 const concurrency = 20
 // The process is killed once this many of the burst have been answered: the rest are in flight or unsent.
 const killAfterAnswers = 60
 
-type Attempt = { key: string; text: string; first?: { status: number; body: string } }
-type Answer = { status: number; body: string; replayed: boolean }
+type Attempt = { key: string; text: string; first?: ServerAnswer<'sendMessage'> }
 
 /** Runs `work` on every item, `limit` at a time. */
 async function inParallel<Item>(items: Item[], limit: number, work: (item: Item) => Promise<void>): Promise<void> {
@@ -34,28 +31,23 @@ t.test('after SIGKILL mid-burst, retrying every request with its key leaves each
     RATE_LIMIT_IP_MAX: '0',
     LOG_LEVEL: 'fatal',
   }
-  const sign = createTokenSigner(loadConfig(environment))
   let server: ServerProcess = await startServerProcess(environment)
   t.teardown(() => server.stop())
 
-  async function call(t: Test, operationId: string, method: string, path: string, headers: Record<string, string>, payload?: unknown): Promise<Answer> {
-    const response = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { ...headers, ...(payload !== undefined && { 'content-type': 'application/json' }) },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    })
-    const body = await response.text()
-    t.same(specErrors(operationId, response.status, JSON.parse(body)), [], `${operationId} ${response.status} body matches openapi.yaml`)
-    return { status: response.status, body, replayed: response.headers.get('idempotent-replayed') === 'true' }
-  }
-
-  const admin = { authorization: `Bearer ${sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
-  const tenantId = JSON.parse((await call(t, 'createTenant', 'POST', '/admin/tenants', admin, { name: 'Killed' })).body).data.id
-  const agent = { authorization: `Bearer ${sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })}`, 'x-tenant-id': String(tenantId) }
-  await call(t, 'setMyPresence', 'PUT', '/livechat/agents/me/presence', agent, { status: 'ONLINE' })
-  const sessionId = JSON.parse((await call(t, 'startSession', 'POST', '/livechat/sessions', agent, {})).body).data.id
+  const admin = { authorization: `Bearer ${testToken({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })}` }
+  const created = await callServer(t, server.baseUrl, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'Killed' } })
+  const tenantId = created.json(201).data.id
+  const agent = { authorization: `Bearer ${testToken({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })}`, 'x-tenant-id': String(tenantId) }
+  await callServer(t, server.baseUrl, 'setMyPresence', { method: 'PUT', url: '/livechat/agents/me/presence', headers: agent, payload: { status: 'ONLINE' } })
+  const sessionId = (await callServer(t, server.baseUrl, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: agent, payload: {} })).json(201).data.id
   const send = (t: Test, attempt: Attempt) =>
-    call(t, 'sendMessage', 'POST', `/livechat/sessions/${sessionId}/messages`, { ...agent, 'idempotency-key': attempt.key }, { message: attempt.text })
+    callServer(t, server.baseUrl, 'sendMessage', {
+      method: 'POST',
+      url: `/livechat/sessions/${sessionId}/messages`,
+      headers: { ...agent, 'idempotency-key': attempt.key },
+      payload: { message: attempt.text },
+    })
+  const replayed = (answer: ServerAnswer<'sendMessage'>) => answer.headers.get('idempotent-replayed') === 'true'
 
   const attempts: Attempt[] = Array.from({ length: burstSize }, (_, index) => ({ key: randomUUID(), text: `burst ${index} ${randomUUID()}` }))
   let answered = 0
@@ -65,7 +57,7 @@ t.test('after SIGKILL mid-burst, retrying every request with its key leaves each
     if (first.child.signalCode !== null) return
     try {
       attempt.first = await send(t, attempt)
-      t.equal(attempt.first.status, 201, 'answered before the kill: 201')
+      t.equal(attempt.first.statusCode, 201, 'answered before the kill: 201')
       if (++answered === killAfterAnswers) setTimeout(() => first.child.kill('SIGKILL'), 3)
     } catch {
       // The connection died with the process: no answer.
@@ -79,11 +71,11 @@ t.test('after SIGKILL mid-burst, retrying every request with its key leaves each
   let committedButUnanswered = 0
   await inParallel(attempts, concurrency, async (attempt) => {
     const retry = await send(t, attempt)
-    t.equal(retry.status, 201, 'every retry is 201')
+    t.equal(retry.statusCode, 201, 'every retry is 201')
     if (attempt.first) {
-      t.ok(retry.replayed, 'an answered request is replayed')
+      t.ok(replayed(retry), 'an answered request is replayed')
       t.equal(retry.body, attempt.first.body, 'an answered request replays its first answer, with the same id')
-    } else if (retry.replayed) {
+    } else if (replayed(retry)) {
       committedButUnanswered++
     }
   })
@@ -91,9 +83,9 @@ t.test('after SIGKILL mid-burst, retrying every request with its key leaves each
 
   const texts: string[] = []
   for (let cursor: string | undefined; ; ) {
-    const query = new URLSearchParams({ limit: '100', ...(cursor && { cursor }) })
-    const page = JSON.parse((await call(t, 'listMessages', 'GET', `/livechat/sessions/${sessionId}/messages?${query}`, agent)).body)
-    texts.push(...page.data.map((message: { message: string }) => message.message))
+    const query = { limit: '100', ...(cursor && { cursor }) }
+    const page = (await callServer(t, server.baseUrl, 'listMessages', { url: `/livechat/sessions/${sessionId}/messages`, headers: agent, query })).json(200)
+    texts.push(...page.data.map((message) => message.message))
     if (!page.meta.pagination.has_next) break
     cursor = page.meta.pagination.next_cursor
   }

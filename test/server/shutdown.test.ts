@@ -6,20 +6,18 @@ import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { loadConfig } from '../../src/config.js'
-import { createTokenSigner } from '../../src/platform/tokens.js'
+import { callServer } from '../helpers/call-server.js'
 import { EventStreamClient } from '../helpers/event-stream.js'
 import { freePort, startServerProcess } from '../../scripts/server-process.js'
 import { freshDataDir, freshPostgresDatabase } from '../helpers/fresh-database.js'
 import { RawConnection } from '../helpers/raw-http.js'
 import { specErrors } from '../helpers/spec-validator.js'
-import { testSecret } from '../helpers/test-app.js'
+import { testSecret, testToken } from '../helpers/test-app.js'
 
 // Issue 7, item 5: "SIGTERM to the `npm start` process orphans the server, which keeps serving. Signals sent to
 // the process a supervisor started must stop the service: drain in-flight requests, end streams with a reconnect
 // hint, close the pool, exit 0 within a bound (default 10 s), then exit non-zero if draining hangs."
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
-const sign = createTokenSigner(loadConfig({ JWT_SECRET: testSecret }))
 
 /** Alive: not gone, and not a zombie waiting to be reaped (Linux's /proc). */
 function isRunning(pid: number): boolean {
@@ -118,21 +116,6 @@ async function freshDatabase(t: Test): Promise<Record<string, string>> {
   return process.env.DATABASE_URL ? { DATABASE_URL: await freshPostgresDatabase(t) } : { DATA_DIR: await freshDataDir(t) }
 }
 
-async function call(t: Test, baseUrl: string, operationId: string, path: string, init: { method?: string; token: string; tenantId?: number; body?: object }) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${init.token}`,
-      ...(init.tenantId && { 'x-tenant-id': String(init.tenantId) }),
-      ...(init.body && { 'content-type': 'application/json' }),
-    },
-    ...(init.body && { body: JSON.stringify(init.body) }),
-  })
-  const body: any = await response.json()
-  t.same(specErrors(operationId, response.status, body), [], `${operationId} ${response.status} body matches openapi.yaml`)
-  return { status: response.status, body }
-}
-
 /** The request line and headers of a JSON POST, sent before its body. */
 function postHead(path: string, token: string, tenantId: number, contentLength: number): string {
   const headers = { host: 'x', authorization: `Bearer ${token}`, 'x-tenant-id': tenantId, 'content-type': 'application/json', 'content-length': contentLength }
@@ -159,17 +142,16 @@ t.test('SIGTERM to the npm start process stops the server and everything it star
 t.test('shutdown drains: a request in flight is answered and stored, streams end with stream.reconnect, late requests get 503', async (t) => {
   const database = await freshDatabase(t)
   const started = await npmStart(t, database)
-  const admin = sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
-  const tenant = await call(t, started.baseUrl, 'createTenant', '/admin/tenants', { method: 'POST', token: admin, body: { name: 'Drain' } })
-  const tenantId: number = tenant.body.data.id
-  const agent = sign({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })
-  await call(t, started.baseUrl, 'setMyPresence', '/livechat/agents/me/presence', { method: 'PUT', token: agent, tenantId, body: { status: 'ONLINE' } })
-  const session = await call(t, started.baseUrl, 'startSession', '/livechat/sessions', { method: 'POST', token: agent, tenantId, body: {} })
-  const sessionId: string = session.body.data.id
+  const admin = testToken({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
+  const tenant = await callServer(t, started.baseUrl, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: { authorization: `Bearer ${admin}` }, payload: { name: 'Drain' } })
+  const tenantId = tenant.json(201).data.id
+  const agent = testToken({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [tenantId] })
+  const agentHeaders = { authorization: `Bearer ${agent}`, 'x-tenant-id': String(tenantId) }
+  await callServer(t, started.baseUrl, 'setMyPresence', { method: 'PUT', url: '/livechat/agents/me/presence', headers: agentHeaders, payload: { status: 'ONLINE' } })
+  const session = await callServer(t, started.baseUrl, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: agentHeaders, payload: {} })
+  const sessionId = session.json(201).data.id
 
-  const opened = await EventStreamClient.open(t, started.baseUrl, 'streamAgentEvents', '/livechat/events', {
-    headers: { authorization: `Bearer ${agent}`, 'x-tenant-id': String(tenantId) },
-  })
+  const opened = await EventStreamClient.open(t, started.baseUrl, 'streamAgentEvents', '/livechat/events', { headers: agentHeaders })
   if (!opened.stream) throw new Error(`the stream did not open: ${opened.status}`)
   const stream = opened.stream
   await stream.next(t, (event) => event.event === 'stream.ready')
@@ -215,9 +197,9 @@ t.test('shutdown drains: a request in flight is answered and stored, streams end
 
   const again = await startServerProcess({ JWT_SECRET: testSecret, RATE_LIMIT_USER_MAX: '0', RATE_LIMIT_IP_MAX: '0', ...database })
   t.teardown(() => again.stop())
-  const messages = await call(t, again.baseUrl, 'listMessages', `/livechat/sessions/${sessionId}/messages`, { token: agent, tenantId })
+  const messages = await callServer(t, again.baseUrl, 'listMessages', { url: `/livechat/sessions/${sessionId}/messages`, headers: agentHeaders })
   t.same(
-    messages.body.data.filter((message: { message: string }) => message.message === text).length,
+    messages.json(200).data.filter((message) => message.message === text).length,
     1,
     'the message answered during shutdown is stored, once',
   )
@@ -226,7 +208,7 @@ t.test('shutdown drains: a request in flight is answered and stored, streams end
 /** `npm start`, a request whose headers came and whose body never will, then SIGTERM to npm. */
 async function signalledWhileARequestHangs(t: Test, shutdownTimeoutSeconds: string): Promise<Started> {
   const started = await npmStart(t, { ...(await freshDatabase(t)), SHUTDOWN_TIMEOUT_SECONDS: shutdownTimeoutSeconds })
-  const admin = sign({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
+  const admin = testToken({ sub: 9000, roles: ['PLATFORM_ADMIN'], tenants: [] })
   const hanging = await RawConnection.open(started.port)
   hanging.send(postHead('/admin/tenants', admin, 1, 100))
   await sleep(1000)

@@ -1,6 +1,8 @@
 // Type tests, checked by `npm run check` (tsc): each @ts-expect-error must meet an error, or tsc fails.
-// They prove that the tests' `call` takes its operation id, request body and answer from generated/openapi.ts.
+// They prove that the tests' `call` (and `callServer`, its twin over fetch) takes its operation id, request body
+// and answer from generated/openapi.ts.
 import type { Test } from 'tap'
+import { callServer } from '../helpers/call-server.js'
 import { untypedBody } from '../helpers/operation-types.js'
 import type { TestApp } from '../helpers/test-app.js'
 
@@ -49,4 +51,16 @@ export async function answers() {
   const listed = await context.call(t, 'listMessages', { method: 'GET', url: request.url })
   const hasNext: boolean = listed.json().meta.pagination.has_next
   return [id, errors, message, hasNext]
+}
+
+export async function againstAServerProcess(baseUrl: string) {
+  const sent = await callServer(t, baseUrl, 'sendMessage', { ...request, payload: { message: 'hi' } })
+  const id: string = sent.json(201).data.id
+  // @ts-expect-error the same request bodies as `call`
+  await callServer(t, baseUrl, 'sendMessage', { ...request, payload: { message: 1 } })
+  // @ts-expect-error and the same operation ids
+  await callServer(t, baseUrl, 'sendMesage', { ...request, payload: { message: 'hi' } })
+  // @ts-expect-error and the same answers
+  sent.json().data.text
+  return id
 }
