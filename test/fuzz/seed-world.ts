@@ -1,12 +1,13 @@
 import { createSigner } from 'fast-jwt'
 import type { Test } from 'tap'
 import { agentHeaders, allPages, closeSession, createTenant, openSession, sendClientMessage, sendMessage, tenantUserHeaders } from '../helpers/fixtures.js'
+import type { RequestBody } from '../helpers/operation-types.js'
 import { testSecret, type TestApp } from '../helpers/test-app.js'
 import type { FuzzWorld, Role, TenantIds } from './fuzz-world.js'
 
 const usersByRole: Record<Role, number[]> = { SUPPORT_AGENT: [1, 2, 3, 4], TENANT_USER: [101, 102], PLATFORM_ADMIN: [9000] }
 
-async function created(t: Test, context: TestApp, operationId: string, url: string, headers: Record<string, string>, payload: object): Promise<string> {
+async function created<K extends 'createTicket' | 'createTicketReply'>(t: Test, context: TestApp, operationId: K, url: string, headers: Record<string, string>, payload: RequestBody<K>): Promise<string> {
   const response = await context.call(t, operationId, { method: 'POST', url, headers, payload })
   t.equal(response.statusCode, 201, `${operationId} for the fuzz seed`)
   return response.json().data.id

@@ -1,4 +1,5 @@
 import type { Test } from 'tap'
+import type { OperationId, ResponseBody, Status } from './operation-types.js'
 import type { TestApp } from './test-app.js'
 
 export const adminHeaders = (context: TestApp) => ({
@@ -68,11 +69,17 @@ export const invalidPageQueries: ReadonlyArray<readonly [Record<string, string>,
   [{ cursor: 'abc' }, 'cursor'],
 ]
 
+type PageBody<K extends OperationId> = ResponseBody<K, 200 & Status<K>>
+/** The operations that answer a page: `meta.pagination` on success. */
+type ListOperationId = {
+  [K in OperationId]: [PageBody<K>] extends [never] ? never : [PageBody<K>] extends [{ meta: { pagination: object } }] ? K : never
+}[OperationId]
+
 /** Every item of a list operation, oldest page first, following next_cursor with the largest page. */
 export async function allPages<Item>(
   t: Test,
   context: TestApp,
-  operationId: string,
+  operationId: ListOperationId,
   request: { url: string; headers: Record<string, string>; query?: Record<string, string> },
 ): Promise<Item[]> {
   const all: Item[] = []
@@ -82,7 +89,7 @@ export async function allPages<Item>(
     const response = await context.call(t, operationId, { method: 'GET', url: request.url, headers: request.headers, query })
     t.equal(response.statusCode, 200, `${operationId} page ${pages} is 200`)
     const body = response.json()
-    all.push(...body.data)
+    all.push(...(body.data as Item[]))
     if (!body.meta.pagination.has_next) return all
     cursor = body.meta.pagination.next_cursor
   }

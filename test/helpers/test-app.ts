@@ -4,10 +4,20 @@ import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createTokenSigner, type TokenClaims } from '../../src/platform/tokens.js'
 import { freshPostgresDatabase } from './fresh-database.js'
+import { jsonReader, type Answered, type OperationId, type RequestBody, type UntypedBody } from './operation-types.js'
 import { assertResponseFitsSpec, specErrors } from './spec-validator.js'
 import { testNeeding } from './test-needing.js'
 
 export const testSecret = 'test-secret-that-is-long-enough-for-hs256-0123456789'
+
+let testSigner: ReturnType<typeof createTokenSigner> | undefined
+
+/**
+ * A token signed with `testSecret`, as a server started with JWT_SECRET=testSecret (and no other JWT settings)
+ * accepts: for tests against a server process, which have no `TestApp.token`. Claims default as there.
+ */
+export const testToken = (claims: Partial<TokenClaims>): string =>
+  (testSigner ??= createTokenSigner(loadConfig({ JWT_SECRET: testSecret })))({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims })
 
 /** PGlite, and the PostgreSQL server DATABASE_URL names: tests on it need DATABASE_URL (`testOn`). */
 export const databaseKinds = ['pglite', 'postgres'] as const
@@ -31,7 +41,31 @@ export type TestApp = {
   kind: DatabaseKind
   token: (claims: Partial<TokenClaims>) => string
   /** Injects a request and checks the response against openapi.yaml for the operation. */
-  call: (t: Test, operationId: string, options: InjectOptions) => Promise<LightMyRequestResponse & { body: string; json: () => any }>
+  call: Call
+}
+
+/**
+ * Fastify's inject options, the payload the operation's request body; or, for tests of what the API refuses, text
+ * sent as it is (JSON that does not parse, or that the test spells out byte by byte) or an `untypedBody`.
+ */
+export type CallOptions<K extends OperationId> = Omit<InjectOptions, 'payload' | 'body'> & { payload?: RequestBody<K> | UntypedBody | string }
+
+/** An operation and options for it, each checked against the other: for tables of calls. */
+export type OperationCall = { [K in OperationId]: [operationId: K, options: CallOptions<K>] }[OperationId]
+
+/** An injected answer, its status and body those openapi.yaml documents for the operation. */
+export type Answer<K extends OperationId> = Omit<LightMyRequestResponse, 'statusCode' | 'json'> & Answered<K>
+
+export type Call = <K extends OperationId>(t: Test, operationId: K, options: CallOptions<K>) => Promise<Answer<K>>
+
+/** `call` on an app: injects the request, checks the answer against openapi.yaml for the operation, types it by the operation. */
+export function callerOf(app: FastifyInstance): Call {
+  return async (t, operationId, options) => {
+    const response = await app.inject(options as InjectOptions)
+    const body = response.json()
+    t.same(specErrors(operationId, response.statusCode, body), [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
+    return Object.assign(response, { json: jsonReader(operationId, response.statusCode, body) }) as Answer<typeof operationId>
+  }
 }
 
 export async function buildTestApp(
@@ -59,12 +93,7 @@ export async function buildTestApp(
     config,
     kind,
     token: (claims) => (sign ??= createTokenSigner(config))({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [], ...claims }),
-    async call(t, operationId, options) {
-      const response = await app.inject(options)
-      const errors = specErrors(operationId, response.statusCode, response.json())
-      t.same(errors, [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
-      return response
-    },
+    call: callerOf(app),
   }
 }
 

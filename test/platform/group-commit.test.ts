@@ -3,7 +3,7 @@ import { createGroupCommit, type Outcome } from '../../src/platform/group-commit
 
 // The batching itself, with a writer that records what it was given: no database is involved in the rule
 // tested here (which items share a batch, in which order, and who fails). The database side is in
-// test/livechat/concurrent-sends.test.ts.
+// test/modules/livechat/concurrent-sends.test.ts.
 
 type Item = { key: number; value: string }
 

@@ -1,14 +1,14 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createSigner, type Algorithm } from 'fast-jwt'
-import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { operations } from '../../generated/routes.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { adminHeaders, agentHeaders, createTenant } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
-import { specErrors } from '../helpers/spec-validator.js'
-import { databaseKinds, onEachDatabase, testOn, testSecret, type DatabaseKind, type TestApp } from '../helpers/test-app.js'
+import { untypedBody, type OperationId } from '../helpers/operation-types.js'
+import { callerOf, databaseKinds, onEachDatabase, testSecret, type DatabaseKind, type OperationCall, type TestApp, testOn } from '../helpers/test-app.js'
 
 // Contract: "Every call carries `Authorization: Bearer <token>` and `X-Tenant-ID`"; "401 bad token; 401/403 tenant
 // inactive; 403 role is not SUPPORT_AGENT". openapi.yaml: the roles allowed are the scopes of `bearerAuth`.
@@ -45,7 +45,7 @@ function assertForbidden(t: Test, response: Response, field: 'X-Tenant-ID' | 'ro
 
 /** setMyPresence is the cheapest livechat call with a 200: the probe for "does this caller get in?". */
 const presence = (t: Test, context: Pick<TestApp, 'call'>, headers: Record<string, string>, payload: unknown = { status: 'ONLINE' }) =>
-  context.call(t, 'setMyPresence', { method: 'PUT', url: presenceUrl, headers, payload: payload as object })
+  context.call(t, 'setMyPresence', { method: 'PUT', url: presenceUrl, headers, payload: untypedBody(payload) })
 
 onEachDatabase(t, async (t, context) => {
   const tenantId = await createTenant(t, context)
@@ -226,7 +226,7 @@ onEachDatabase(t, async (t, context) => {
 
   t.test('403: a SUPPORT_AGENT on admin calls', async (t) => {
     const headers = agentHeaders(context, tenantId, 28)
-    const calls: Array<[string, InjectOptions]> = [
+    const calls: OperationCall[] = [
       ['listTenants', { method: 'GET', url: '/admin/tenants', headers }],
       ['createTenant', { method: 'POST', url: '/admin/tenants', headers, payload: { name: 'Mine' } }],
       ['updateTenant', { method: 'PATCH', url: `/admin/tenants/${tenantId}`, headers, payload: { active: false } }],
@@ -265,7 +265,7 @@ onEachDatabase(t, async (t, context) => {
     })
     assertForbidden(t, sent, 'roles')
     const agent = agentHeaders(context, tenantId, 29)
-    assertForbidden(t, await context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: agent, payload: {} }), 'roles')
+    assertForbidden(t, await context.call(t, 'createTenant', { method: 'POST', url: '/admin/tenants', headers: agent, payload: untypedBody({}) }), 'roles')
     const missingHeader = await presence(t, context, bearer(sign(claims())), { status: 'AWAY' })
     t.equal(missingHeader.statusCode, 400, 'a missing X-Tenant-ID is reported before the body')
     t.same(Object.keys(missingHeader.json().errors), ['X-Tenant-ID'])
@@ -290,7 +290,7 @@ onEachDatabase(t, async (t, context) => {
         const tenantHeader: Record<string, string> = security.tenantScoped ? { 'x-tenant-id': String(tenantId) } : {}
         const as = (roles: string[]) => ({ ...bearer(context.token({ sub: 30, roles, tenants: [tenantId] })), ...tenantHeader })
         const request = (t: Test, headers: Record<string, string>) =>
-          context.call(t, operationId, { method: operation.method, url, headers })
+          context.call(t, operationId as OperationId, { method: operation.method, url, headers })
 
         assertUnauthenticated(t, await request(t, tenantHeader), 'The Authorization header is missing')
         assertUnauthenticated(t, await request(t, { ...tenantHeader, ...bearer(sign(claims(), { expiresIn: null })) }), 'The token is invalid or expired')
@@ -303,7 +303,7 @@ onEachDatabase(t, async (t, context) => {
           t.same(response.json().errors.roles, [`This operation needs the role ${allowed.join(' or ')}`], `roles ${JSON.stringify(roles)}`)
         }
 
-        // An event stream that gets past authentication never ends; test/streams/ opens them on sockets.
+        // An event stream that gets past authentication never ends; test/modules/streams/ opens them on sockets.
         if (operation.eventStream) return
         const permitted = await request(t, as([...allowed]))
         t.notOk([401, 403].includes(permitted.statusCode), `an allowed role gets past authentication (${permitted.statusCode})`)
@@ -374,13 +374,7 @@ async function buildPublicKeyApp(t: Test, kind: DatabaseKind, publicKey: string)
   t.equal(config.JWT_SECRET, undefined, 'an empty JWT_SECRET is unset')
   const app = await buildApp(config, { logger: false })
   t.teardown(() => app.close())
-  return {
-    call: async (t: Test, operationId: string, options: InjectOptions): Promise<Response> => {
-      const response = await app.inject(options)
-      t.same(specErrors(operationId, response.statusCode, response.json()), [], `${operationId} ${response.statusCode} body matches openapi.yaml`)
-      return response
-    },
-  }
+  return { call: callerOf(app) }
 }
 
 t.test('with JWT_PUBLIC_KEY set', async (t) => {

@@ -177,7 +177,7 @@ onEachDatabase(t, async (t, context) => {
     for (const [operationId, url] of [
       ['getHealth', '/health'],
       ['listSessions', '/livechat/sessions'],
-    ]) {
+    ] as const) {
       const before = Date.now()
       const response = await context.call(t, operationId, { method: 'GET', url, headers: operationId === 'getHealth' ? {} : headers })
       const after = Date.now()

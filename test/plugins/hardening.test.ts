@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { adminHeaders, agentHeaders, createTenant, openSession } from '../helpers/fixtures.js'
 import { freshPostgresDatabase } from '../helpers/fresh-database.js'
+import { untypedBody } from '../helpers/operation-types.js'
 import { componentErrors } from '../helpers/spec-validator.js'
 import { onEachDatabase, testOn, testSecret } from '../helpers/test-app.js'
 
@@ -95,7 +96,7 @@ onEachDatabase(t, async (t, context) => {
       method: 'POST',
       url: `/livechat/sessions/${sessionId}/close`,
       headers,
-      payload: { reason: 'done' },
+      payload: untypedBody({ reason: 'done' }),
     })
     t.equal(response.statusCode, 400)
     t.same(response.json().errors, { body: ['This operation takes no body'] })
