@@ -77,8 +77,9 @@ export function createTransactions({ pool, onAfterCommitError }: Dependencies) {
   /** A transaction of its own when `parent` is undefined, else a savepoint in `parent`. */
   async function begin<Result>(parent: Unit | undefined, work: (unit: Unit) => Promise<Result>): Promise<Result> {
     let unit: Unit | undefined
+    let result: Result
     try {
-      const result = await driverOf(parent?.tx ?? pool).transaction(async (driver) => {
+      result = await driverOf(parent?.tx ?? pool).transaction(async (driver) => {
         const tx = driver as unknown as Transaction
         unit = { tx, open: true, beforeCommit: [], afterCommit: [] }
         units.set(tx, unit)
@@ -86,12 +87,13 @@ export function createTransactions({ pool, onAfterCommitError }: Dependencies) {
         for (const step of unit.beforeCommit) await step()
         return value
       })
-      if (parent) parent.afterCommit.push(...unit!.afterCommit)
-      else runAfterCommit(unit!.afterCommit)
-      return result
     } finally {
       if (unit) unit.open = false
     }
+    // Released into the parent, the callbacks wait for its commit; committed, they run now.
+    if (parent) parent.afterCommit.push(...unit!.afterCommit)
+    else runAfterCommit(unit!.afterCommit)
+    return result
   }
 
   return {

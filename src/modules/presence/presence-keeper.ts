@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { PresenceService } from './presence-service.js'
 
+type Dependencies = { presence: Pick<PresenceService, 'renewOnline'>; ttlSeconds: number; log: FastifyBaseLogger }
+
 /**
  * While an agent's stream is open, the agent's ONLINE presence in its tenants does not lapse: every held
  * agent is renewed in one statement, three times per PRESENCE_TTL_SECONDS. When the last stream closes,
  * presence lapses as it would after a last presence call.
  */
-type Dependencies = { presence: Pick<PresenceService, 'renewOnline'>; ttlSeconds: number; log: FastifyBaseLogger }
-
 export function createPresenceKeeper({ presence, ttlSeconds, log }: Dependencies) {
   const holds = new Map<string, { tenantId: number; agentId: number; count: number }>()
   const renew = (agents: { tenantId: number; agentId: number }[]) =>
