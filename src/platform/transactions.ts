@@ -97,7 +97,11 @@ export function createTransactions({ pool, onAfterCommitError }: Dependencies) {
   }
 
   return {
-    /** A unit of work: a savepoint in the request's transaction when there is one, else a transaction of its own. */
+    /**
+     * A unit of work: a savepoint in the request's transaction when there is one, else a transaction of its own.
+     * It looks for the request's transaction only: code already in a unit passes its `tx` on instead of calling
+     * `run` again, which would open a second transaction beside the first.
+     */
     run: <Result>(work: (tx: Transaction) => Promise<Result>): Promise<Result> => begin(requestUnit(), (unit) => work(unit.tx)),
 
     /** Where a read outside a unit of work goes: the request's transaction, whose writes it must see, else the pool. */
