@@ -53,7 +53,7 @@ const frameworkErrorCodes: Record<string, ErrorCode> = {
 const frameworkStatusCodes: Partial<Record<number, ErrorCode>> = { 408: 'REQUEST_TIMEOUT', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 431: 'HEADERS_TOO_LARGE' }
 
 /** The code of a 4xx that Fastify raised, not a service: a body it could not read, mostly. */
-export function frameworkErrorCode(error: FastifyError): ErrorCode {
+function frameworkErrorCode(error: FastifyError): ErrorCode {
   return frameworkErrorCodes[error.code] ?? frameworkStatusCodes[error.statusCode ?? 400] ?? 'MALFORMED_REQUEST'
 }
 
