@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type {
   ContextConfigDefault,
-  FastifyInstance,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
@@ -9,6 +8,7 @@ import type {
   RouteHandlerMethod,
 } from 'fastify'
 import { operations } from '../../generated/routes.js'
+import { pipelineStage } from './pipeline-stage.js'
 
 export type OperationId = keyof typeof operations
 export type OperationSecurity = (typeof operations)[OperationId]['security']
@@ -40,15 +40,23 @@ declare module 'fastify' {
 /** Wraps an operation's handler: the idempotency layer wraps every POST's. */
 export type HandlerWrapper = (operation: { operationId: OperationId; method: string }, handler: RouteHandlerMethod) => RouteHandlerMethod
 
-export function registerOperations(app: FastifyInstance, handlers: OperationHandlers, wrapHandler: HandlerWrapper): void {
-  for (const [operationId, operation] of Object.entries(operations)) {
-    const { method, url, schema, security, bodyRequired } = operation
-    app.route({
-      method,
-      url,
-      schema,
-      config: { operationId: operationId as OperationId, security, bodyRequired },
-      handler: wrapHandler({ operationId: operationId as OperationId, method }, handlers[operationId as OperationId] as RouteHandlerMethod),
-    })
-  }
-}
+/**
+ * The routes of openapi.yaml, last of all: a route gets only the hooks added before it, and the error handler,
+ * body parser and validator that were set then.
+ */
+export const operationRoutes = pipelineStage<{ handlers: OperationHandlers; wrapHandler: HandlerWrapper }>(
+  'operations',
+  ['user-rate-limit', 'error-handler', 'json-body', 'validation', 'idempotency'],
+  async (app, { handlers, wrapHandler }) => {
+    for (const [operationId, operation] of Object.entries(operations)) {
+      const { method, url, schema, security, bodyRequired } = operation
+      app.route({
+        method,
+        url,
+        schema,
+        config: { operationId: operationId as OperationId, security, bodyRequired },
+        handler: wrapHandler({ operationId: operationId as OperationId, method }, handlers[operationId as OperationId] as RouteHandlerMethod),
+      })
+    }
+  },
+)

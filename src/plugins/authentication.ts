@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { TenantDomain, TenantId } from '../../generated/routes.js'
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../platform/domain-errors.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 import type { Principal, StreamCredentials } from '../platform/tokens.js'
 
 declare module 'fastify' {
@@ -31,9 +32,10 @@ const domainPattern = new RegExp(TenantDomain.pattern ?? '^$')
 /**
  * Checks, in the order the contract lists them: token (401), X-Tenant-ID or domain (400), tenant (403), role (403).
  * It runs on `onRequest`, before the body is even parsed, so an unauthenticated caller learns nothing
- * about what a valid body looks like. The roles come from the operation's scopes in openapi.yaml.
+ * about what a valid body looks like, and after the address rate limit, so guessing tokens is limited too. The roles
+ * come from the operation's scopes in openapi.yaml.
  */
-export function registerAuthentication(app: FastifyInstance, dependencies: AuthenticationDependencies): void {
+export const authentication = pipelineStage<AuthenticationDependencies>('authentication', ['address-rate-limit'], async (app, dependencies) => {
   app.decorateRequest('principal', null as unknown as Principal)
   app.decorateRequest('tenantId', undefined)
   app.addHook('onRequest', async (request) => {
@@ -57,7 +59,7 @@ export function registerAuthentication(app: FastifyInstance, dependencies: Authe
       throw new PermissionError('roles', `This operation needs the role ${allowed.join(' or ')}`)
     }
   })
-}
+})
 
 function authenticate(request: FastifyRequest, verifyToken: AuthenticationDependencies['verifyToken']): Principal {
   const header = request.headers.authorization

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import type { FastifyInstance } from 'fastify'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 import { projectRoot } from '../platform/project-root.js'
 
 const consoleDirectory = join(projectRoot, 'web', 'dist')
 
 /**
  * The agent console (web/, built by `npm run build` or `npm run console:build`) at /console. Its file names
- * carry a content hash, so they may be cached for good; index.html is asked for anew each time.
+ * carry a content hash, so they may be cached for good; index.html is asked for anew each time. Like the docs, it
+ * comes after every request hook.
  */
-export async function registerConsole(app: FastifyInstance): Promise<void> {
+export const agentConsole = pipelineStage('console', ['user-rate-limit', 'error-handler'], async (app) => {
   app.get('/console', (_request, reply) => reply.redirect('/console/'))
   if (!existsSync(join(consoleDirectory, 'index.html'))) {
     app.get('/console/*', (_request, reply) =>
@@ -29,4 +30,4 @@ export async function registerConsole(app: FastifyInstance): Promise<void> {
       reply.header('X-Content-Type-Options', 'nosniff')
     },
   })
-}
+})

@@ -1,8 +1,11 @@
 import cors from '@fastify/cors'
-import type { FastifyInstance } from 'fastify'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 
-/** Browser frontends on other origins (config.ts `corsOrigins`); none by default outside development mode. */
-export async function registerCors(app: FastifyInstance, origins: (string | RegExp)[]): Promise<void> {
+/**
+ * Browser frontends on other origins (config.ts `corsOrigins`); none by default outside development mode.
+ * A preflight is answered here, after metrics count it and before a rate limit or authentication could refuse it.
+ */
+export const crossOrigin = pipelineStage<{ origins: (string | RegExp)[] }>('cors', ['metrics'], async (app, { origins }) => {
   if (origins.length === 0) return
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,
@@ -14,4 +17,4 @@ export async function registerCors(app: FastifyInstance, origins: (string | RegE
     exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed'],
     maxAge: 600,
   })
-}
+})

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 import { projectRoot } from '../platform/project-root.js'
 
 // openapi.yaml as JSON (`npm run generate`): the same document, read in a fraction of the time.
@@ -27,11 +27,14 @@ function withRolesShown<Spec>(specification: Spec): Spec {
   return document as Spec
 }
 
-/** Serves the hand-written openapi.yaml (static mode, from its JSON copy) and Swagger UI at /docs. */
-export async function registerDocs(app: FastifyInstance): Promise<void> {
+/**
+ * Serves the hand-written openapi.yaml (static mode, from its JSON copy) and Swagger UI at /docs. Its routes come
+ * after every request hook, so they are timed, counted and rate-limited like the operations.
+ */
+export const docs = pipelineStage('docs', ['user-rate-limit', 'error-handler'], async (app) => {
   await app.register(swagger, {
     mode: 'static',
     specification: { path: specificationPath, baseDir: '', postProcessor: withRolesShown },
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } })
-}
+})

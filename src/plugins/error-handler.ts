@@ -1,8 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { MessageText } from '../../generated/routes.js'
 import { discardOversizedBody } from '../platform/discard-oversized-body.js'
 import { DomainError, type ErrorCode, type ErrorMap } from '../platform/domain-errors.js'
 import { failure } from '../platform/envelope.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 import { redactUrl } from '../platform/redact-url.js'
 import { retryAfterSeconds, unavailabilityOf } from './service-unavailable.js'
 
@@ -58,7 +59,7 @@ function frameworkErrorCode(error: FastifyError): ErrorCode {
 }
 
 /** The one place where failures become responses. 5xx bodies never carry internals; the log does. */
-export function registerErrorHandler(app: FastifyInstance): void {
+export const errorHandler = pipelineStage('error-handler', [], async (app) => {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       request.log.info({ code: error.code }, error.message)
@@ -87,7 +88,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     // The URL is echoed as the logs show it: a token in its query string is not repeated back.
     reply.code(404).send(failure(request, 'NOT_FOUND', 'Route not found', { _: [`No route ${request.method} ${redactUrl(request.url)}`] })),
   )
-}
+})
 
 /** Failures before routing (a malformed URL) answer in the envelope too. */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

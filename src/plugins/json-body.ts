@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify'
 import { DomainError, InvalidRequestError } from '../platform/domain-errors.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 
 // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read as UTF-8 and stored garbled.
 const declaredCharset = /;\s*charset\s*=\s*"?([^";\s]*)/i
@@ -20,7 +20,7 @@ function parsesAsJson(text: string): boolean {
  * has clients send `Content-Type: application/json` on every call, so an empty body under that header
  * is "no body" (closing a session takes none), not a parse error.
  */
-export function registerJsonBody(app: FastifyInstance): void {
+export const jsonBody = pipelineStage('json-body', [], async (app) => {
   app.removeContentTypeParser('text/plain')
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
@@ -44,4 +44,4 @@ export function registerJsonBody(app: FastifyInstance): void {
       done(error, value)
     })
   })
-}
+})

@@ -4,6 +4,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { DomainError } from '../platform/domain-errors.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 
 /** Probes and scrapers poll on their own schedule: a 429 there would read as an outage, so they are never limited. */
 const unlimitedRoutes = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
@@ -24,11 +25,21 @@ class RateLimitedError extends DomainError {
 }
 
 export type RateLimits = {
-  /** Counts per client address (`request.ip`, so TRUST_PROXY decides about X-Forwarded-For); add it before authentication. */
+  /** Counts per client address (`request.ip`, so TRUST_PROXY decides about X-Forwarded-For). */
   byAddress: onRequestAsyncHookHandler
-  /** Counts per user and tenant, for operations that authenticate; add it after authentication. */
+  /** Counts per user and tenant, for operations that authenticate. */
   byUserAndTenant: onRequestAsyncHookHandler
 }
+
+/** A CORS preflight is answered before it is counted; an address is counted before its token is checked, so guessing tokens is limited too. */
+export const addressRateLimit = pipelineStage<{ limits: RateLimits }>('address-rate-limit', ['cors'], async (app, { limits }) => {
+  app.addHook('onRequest', limits.byAddress)
+})
+
+/** Counting by user needs the user that authentication found. */
+export const userRateLimit = pipelineStage<{ limits: RateLimits }>('user-rate-limit', ['authentication'], async (app, { limits }) => {
+  app.addHook('onRequest', limits.byUserAndTenant)
+})
 
 /**
  * The two limits of the contract (429 with `Retry-After` and `RateLimit-*`), counted in Redis when

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 import { unavailabilityOf } from './service-unavailable.js'
 
 /** No response had been sent RESPONSE_TIMEOUT_SECONDS after the request arrived; the error handler answers 503. */
@@ -18,11 +19,12 @@ const stillArriving = (request: FastifyRequest) => request.raw.complete === fals
 
 /**
  * Every request gets its answer within `seconds` of its arrival, or of its body's when that came later: if
- * none has started by then, it is answered 503 (ResponseTimeoutError) while the handler runs on. Register it before other hooks, so the
- * time they take counts. Fastify's own `handlerTimeout` is not used: it stops counting once a request's
- * body has been read, so a POST waiting on the database was never answered.
+ * none has started by then, it is answered 503 (ResponseTimeoutError) while the handler runs on. It comes before
+ * every hook that does work, so the time they take counts; the shutdown gate's refusal takes none. Fastify's own
+ * `handlerTimeout` is not used: it stops counting once a request's body has been read, so a POST waiting on the
+ * database was never answered.
  */
-export function registerResponseDeadline(app: FastifyInstance, seconds: number): void {
+export const responseDeadline = pipelineStage<{ seconds: number }>('response-deadline', ['shutdown-gate'], async (app, { seconds }) => {
   const answeredLate = new WeakSet<FastifyRequest>()
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>()
 
@@ -64,4 +66,4 @@ export function registerResponseDeadline(app: FastifyInstance, seconds: number):
       })
     }
   })
-}
+})

@@ -1,5 +1,12 @@
-import type { FastifyInstance } from 'fastify'
 import { failure } from '../platform/envelope.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Whether the app has begun to close (readiness says 503 from then on). */
+    isShuttingDown: () => boolean
+  }
+}
 
 // Another instance can take the request at once; this one will not come back.
 const retryAfterSeconds = '1'
@@ -8,10 +15,10 @@ const retryAfterSeconds = '1'
  * From the moment the app starts closing: requests that arrive are answered 503 in the envelope with
  * Retry-After (Fastify's own 503 is off: `return503OnClosing: false`), and every response, also of
  * requests already in flight, closes its connection, so that draining ends when they do rather than
- * when idle keep-alive connections time out. Register it first: it runs before every other hook.
- * Returns whether the app is closing.
+ * when idle keep-alive connections time out. Its refusal comes before any other hook does work, and carries the
+ * request's id.
  */
-export function registerShutdownGate(app: FastifyInstance): () => boolean {
+export const shutdownGate = pipelineStage('shutdown-gate', ['request-id'], async (app) => {
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
@@ -28,5 +35,5 @@ export function registerShutdownGate(app: FastifyInstance): () => boolean {
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
-  return () => closing
-}
+  app.decorate('isShuttingDown', () => closing)
+})

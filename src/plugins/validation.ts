@@ -1,7 +1,7 @@
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
-import type { FastifyInstance } from 'fastify'
 import { InvalidRequestError } from '../platform/domain-errors.js'
+import { pipelineStage } from '../platform/pipeline-stage.js'
 
 // ajv-formats also takes "urn:uuid:…", which PostgreSQL's uuid type refuses; ids are the plain form.
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -40,7 +40,7 @@ function nonDecimalIntegers(values: unknown, schema: unknown): string[] {
  * `{"mesage": "hi"}` are refused with 400, never rewritten. Path and query strings are coerced to the
  * schema's types, as they can only arrive as text.
  */
-export function registerValidation(app: FastifyInstance): void {
+export const validation = pipelineStage('validation', [], async (app) => {
   const bodyValidator = createAjv(false)
   const textValidator = createAjv('array')
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyValidator : textValidator).compile(schema))
@@ -72,4 +72,4 @@ export function registerValidation(app: FastifyInstance): void {
       })
     }
   })
-}
+})

@@ -1,10 +1,18 @@
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyRequest, RouteHandlerMethod } from 'fastify'
 import type { Config } from '../../config.js'
 import { failure } from '../../platform/envelope.js'
 import type { HandlerWrapper } from '../../platform/operations.js'
+import { pipelineStage } from '../../platform/pipeline-stage.js'
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './idempotency-errors.js'
 import type { Claim, IdempotencyService } from './idempotency-service.js'
 import { requestHash } from './request-hash.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Wraps a POST operation's handler so that it honours Idempotency-Key. */
+    idempotentHandler: HandlerWrapper
+  }
+}
 
 type Dependencies = {
   idempotency: IdempotencyService
@@ -16,11 +24,12 @@ const pruneEveryMilliseconds = 10 * 60 * 1000
 const retryAfterSeconds = 1
 
 /**
- * Makes every POST honour `Idempotency-Key` (see IdempotencyKey in openapi.yaml). Returns the wrapper
- * for the operations' handlers; the response is committed with the request's work in `onSend`, before
- * it leaves, so a client never sees a success that is not stored.
+ * Makes every POST honour `Idempotency-Key` (see IdempotencyKey in openapi.yaml), through the handler wrapper it
+ * decorates the app with; the response is committed with the request's work in `onSend`, before it leaves, so a
+ * client never sees a success that is not stored. That commit may take what is left of the response deadline: the
+ * deadline's own `onSend` must have stopped its timer first, or it would answer a second time meanwhile.
  */
-export function registerIdempotency(app: FastifyInstance, { idempotency, config }: Dependencies): HandlerWrapper {
+export const idempotentOperations = pipelineStage<Dependencies>('idempotency', ['response-deadline'], async (app, { idempotency, config }) => {
   const claims = new WeakMap<FastifyRequest, Extract<Claim, { kind: 'claimed' }>>()
   // Requests whose response is on its way: one answered (by the response deadline) before its key was
   // taken has no response left to commit with, and undoes its work instead.
@@ -66,7 +75,7 @@ export function registerIdempotency(app: FastifyInstance, { idempotency, config 
   }, pruneEveryMilliseconds).unref()
   app.addHook('onClose', async () => clearInterval(timer))
 
-  return ({ operationId, method }, handler) => {
+  app.decorate('idempotentHandler', (({ operationId, method }, handler) => {
     if (method !== 'POST') return handler
     const idempotent: RouteHandlerMethod = async function (request, reply) {
       const key = request.headers['idempotency-key']
@@ -96,5 +105,5 @@ export function registerIdempotency(app: FastifyInstance, { idempotency, config 
       }
     }
     return idempotent
-  }
-}
+  }) satisfies HandlerWrapper)
+})

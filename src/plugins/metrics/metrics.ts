@@ -1,7 +1,15 @@
 import client from '@platformatic/prom-client'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import fastifyMetrics from 'fastify-metrics'
+import { pipelineStage } from '../../platform/pipeline-stage.js'
 import type { PoolUsage } from '../../platform/postgres-client.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What /metrics serves (fastify-metrics takes the name `metrics` for itself). */
+    metricsExposition: Metrics
+  }
+}
 
 type Sources = {
   openStreams: () => number
@@ -32,9 +40,10 @@ const operationLabel = (request: FastifyRequest): string => request.routeOptions
 
 /**
  * Request metrics through fastify-metrics, into a registry of this app's own (no global registry: several apps
- * in one process do not clash), with gauges read at scrape time. Register it before the routes.
+ * in one process do not clash), with gauges read at scrape time. It comes before CORS, the rate limits and
+ * authentication, so that their time and their refusals are counted.
  */
-export async function registerMetrics(app: FastifyInstance, sources: Sources): Promise<Metrics> {
+export const metrics = pipelineStage<Sources>('metrics', ['response-deadline'], async (app, sources) => {
   const registry = new client.Registry()
   // fastify-metrics is typed for @prometheus-io/client; @platformatic/prom-client is its drop-in, with the same
   // API under other type names: hence `as never` for the client and the registry.
@@ -73,10 +82,10 @@ export async function registerMetrics(app: FastifyInstance, sources: Sources): P
     poolGauge('livechat_db_pool_waiting', 'Queries and transactions waiting for a pool connection', (usage) => usage.waiting)
   }
   const registries = [processMetrics(), registry]
-  return {
+  app.decorate('metricsExposition', {
     async exposition() {
       const merged = client.Registry.merge(registries)
       return { contentType: merged.contentType, text: await merged.metrics() }
     },
-  }
-}
+  } satisfies Metrics)
+})
