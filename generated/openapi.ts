@@ -30,7 +30,7 @@ export interface paths {
         };
         /**
          * List the tenant's chat sessions, newest first
-         * @description Every session of the tenant (`X-Tenant-ID`), OPEN and CLOSED, newest first, filtered by `status` and `agent_id` when given. Each carries the caller's `unread_count`: messages others wrote after the caller's read position.
+         * @description Every session of the tenant (`X-Tenant-ID`), newest first, filtered by `status` and `agent_id` when given; `status=QUEUED` lists the tenant's queue instead, oldest first (position 1 first). Each carries the caller's `unread_count`: messages others wrote after the caller's read position.
          */
         get: operations["listSessions"];
         put?: never;
@@ -83,6 +83,35 @@ export interface paths {
          * @description The session becomes `CLOSED`; closing a closed session changes nothing and answers 200 again.
          */
         post: operations["closeSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/sessions/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a queued session, or transfer an open one
+         * @description Gives the session to `agent_id` (the caller when absent), who must be `ONLINE` with a free seat
+         *     (fewer `OPEN` sessions in this tenant than its `agent_capacity`):
+         *     - a `QUEUED` session is taken out of the queue, whatever its place in it (`session.assigned` to that agent
+         *       and to the tenant side; the sessions behind it move up);
+         *     - an `OPEN` session is transferred by its current agent, and only by them, to another agent
+         *       (`session.assigned` also reaches the agent who gave it up, whose freed seat then serves the queue).
+         *       Giving a session to the agent who has it changes nothing.
+         *
+         *     Refusals are 400: `AGENT_OFFLINE` (the agent is not ONLINE), `AGENT_AT_CAPACITY` (no free seat),
+         *     `NOT_SESSION_AGENT` (the caller is not the agent of this OPEN session), `SESSION_CLOSED`.
+         */
+        post: operations["assignSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -195,7 +224,28 @@ export interface paths {
          */
         get: operations["listClientSessions"];
         put?: never;
-        post?: never;
+        /**
+         * Ask for a chat (tenant side)
+         * @description The tenant user asks for a chat; the service decides who answers, under one lock per tenant, so that
+         *     concurrent requests on any number of instances are served in arrival order and no agent goes over
+         *     capacity. The session records the caller as `requester_id`.
+         *     - **201**, `OPEN`: an agent of the tenant is `ONLINE` with a free seat (fewer `OPEN` sessions than the
+         *       tenant's `agent_capacity`). The one with the fewest `OPEN` sessions is chosen; among equals, the one whose
+         *       last assignment is oldest (never assigned first). `session.assigned` reaches that agent and the tenant side.
+         *     - **202**, `QUEUED` (`agent_id` null, `queue_position` 1 for the first in line): agents are `ONLINE` but
+         *       all at capacity. The queue is served first come, first served, within a second of a seat freeing
+         *       (a session closing, an agent becoming `ONLINE`, a transfer, `agent_capacity` rising), by whichever
+         *       instance notices first. After `QUEUE_MAX_WAIT_SECONDS` in the queue the session is `CLOSED` and a
+         *       ticket is filed with its subject and messages (`ticket_id` on the session, `session.closed` to the
+         *       requester). The requester's stream gets `session.queued` with the position, again whenever it moves.
+         *     - **400** `NO_AGENT_ONLINE`: no agent of the tenant is `ONLINE`. A ticket is filed in the same
+         *       transaction, with the subject and the message, and `errors.ticket_id` names it.
+         *     - **400** `ACTIVE_SESSION_EXISTS`: the caller already has an `OPEN` or `QUEUED` session in this tenant;
+         *       `errors.existing_session_id` names it.
+         *
+         *     The `message`, when given, is stored as the requester's first message of the session.
+         */
+        post: operations["startClientSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -216,6 +266,28 @@ export interface paths {
         get: operations["getClientSession"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/client/sessions/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave a chat (tenant side)
+         * @description The requester closes an `OPEN` or `QUEUED` session they asked for (`NOT_REQUESTER` for another's);
+         *     closing a closed session changes nothing and answers 200 again. A freed seat serves the queue; the
+         *     sessions behind a queued one move up.
+         */
+        post: operations["closeClientSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,7 +801,11 @@ export interface components {
          *     | `TENANT_HEADER_INVALID` | 400 | `X-Tenant-ID` is not a tenant id. |
          *     | `TENANT_MISMATCH` | 400 | `X-Tenant-ID` names another tenant than the domain the call was sent to. |
          *     | `AGENT_OFFLINE` | 400 | The agent is not ONLINE: no session was started (a ticket was filed instead). |
-         *     | `ACTIVE_SESSION_EXISTS` | 400 | The agent already has an OPEN session in this tenant. |
+         *     | `ACTIVE_SESSION_EXISTS` | 400 | The agent already has an OPEN session they started in this tenant; or the tenant user already has an OPEN or QUEUED chat there. |
+         *     | `NO_AGENT_ONLINE` | 400 | No agent of the tenant is ONLINE: no session was started (a ticket was filed instead). |
+         *     | `AGENT_AT_CAPACITY` | 400 | The agent has as many OPEN sessions as the tenant's `agent_capacity`. |
+         *     | `NOT_SESSION_AGENT` | 400 | Only the agent of an OPEN session may transfer it. |
+         *     | `NOT_REQUESTER` | 400 | Only the tenant user who asked for the chat may close it from the tenant side. |
          *     | `SESSION_START_RACE` | 400 | Another start for this agent raced this one; try again. |
          *     | `SESSION_CLOSED` | 400 | The session is closed and takes no more messages. |
          *     | `MESSAGE_NOT_IN_SESSION` | 400 | The message id names no message of this session. |
@@ -758,7 +834,7 @@ export interface components {
          *     | `SHUTTING_DOWN` | 503 | This instance is shutting down; retry, another instance will answer. |
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "INVALID_INTEGER" | "MALFORMED_JSON" | "MALFORMED_TEXT" | "FORBIDDEN_KEY" | "BODY_NOT_EXPECTED" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "TENANT_HEADER_MISSING" | "TENANT_HEADER_INVALID" | "TENANT_MISMATCH" | "AGENT_OFFLINE" | "ACTIVE_SESSION_EXISTS" | "SESSION_START_RACE" | "SESSION_CLOSED" | "MESSAGE_NOT_IN_SESSION" | "TICKET_TRANSITION_INVALID" | "TICKET_CLOSED" | "LIVE_OFFLINE_TICKET_EXISTS" | "LAST_EVENT_ID_INVALID" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "REQUEST_IN_PROGRESS" | "TENANT_DOMAIN_TAKEN" | "LAST_EVENT_ID_EXPIRED" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_CHARSET" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE" | "RESPONSE_TIMEOUT" | "OUTCOME_UNKNOWN" | "SHUTTING_DOWN";
+        ErrorCode: "VALIDATION_FAILED" | "INVALID_INTEGER" | "MALFORMED_JSON" | "MALFORMED_TEXT" | "FORBIDDEN_KEY" | "BODY_NOT_EXPECTED" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "TENANT_HEADER_MISSING" | "TENANT_HEADER_INVALID" | "TENANT_MISMATCH" | "AGENT_OFFLINE" | "ACTIVE_SESSION_EXISTS" | "NO_AGENT_ONLINE" | "AGENT_AT_CAPACITY" | "NOT_SESSION_AGENT" | "NOT_REQUESTER" | "SESSION_START_RACE" | "SESSION_CLOSED" | "MESSAGE_NOT_IN_SESSION" | "TICKET_TRANSITION_INVALID" | "TICKET_CLOSED" | "LIVE_OFFLINE_TICKET_EXISTS" | "LAST_EVENT_ID_INVALID" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "REQUEST_IN_PROGRESS" | "TENANT_DOMAIN_TAKEN" | "LAST_EVENT_ID_EXPIRED" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNSUPPORTED_CHARSET" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE" | "RESPONSE_TIMEOUT" | "OUTCOME_UNKNOWN" | "SHUTTING_DOWN";
         /**
          * @description Every failure, in the envelope of `APIResponse<T>` (`success` false, `data` null), with a stable `code`
          *     for programs and a `message` and `errors` for people.
@@ -772,26 +848,43 @@ export interface components {
             meta: components["schemas"]["Meta"];
             errors: components["schemas"]["ErrorMap"];
         };
-        /** @enum {string} */
-        SessionStatus: "OPEN" | "CLOSED";
+        /**
+         * @description `QUEUED`: asked for by a tenant user while every ONLINE agent was at capacity; waiting for a seat.
+         * @enum {string}
+         */
+        SessionStatus: "OPEN" | "QUEUED" | "CLOSED";
         ChatSession: {
             /** Format: uuid */
             id: string;
             tenant_id: components["schemas"]["TenantId"];
-            agent_id: components["schemas"]["UserId"];
+            /** @description The agent who has the session; `null` while it is `QUEUED` (and for one closed in the queue). */
+            agent_id: components["schemas"]["UserId"] | null;
+            /** @description The tenant user who asked for the chat; `null` for a session an agent started. */
+            requester_id: components["schemas"]["UserId"] | null;
             status: components["schemas"]["SessionStatus"];
+            /** @description The place in the tenant's queue, 1 for the next to be served; `null` unless `QUEUED`. */
+            queue_position: number | null;
+            /** @description The ticket the session turned into after waiting `QUEUE_MAX_WAIT_SECONDS` in the queue; else `null`. */
+            ticket_id: string | null;
             created_at: components["schemas"]["Rfc3339String"];
             updated_at: components["schemas"]["Rfc3339String"];
             /** @description Messages others wrote after the caller's read position (`POST …/read`), for the caller. */
             unread_count: number;
         };
-        /** @description A session as it was changed, in `session.opened` and `session.closed` events (unread counts are per reader). */
+        /** @description A session as it was changed, in `session.*` events (unread counts are per reader). */
         ChatSessionChange: {
             /** Format: uuid */
             id: string;
             tenant_id: components["schemas"]["TenantId"];
-            agent_id: components["schemas"]["UserId"];
+            /** @description The agent who has the session; `null` while it is `QUEUED` (and for one closed in the queue). */
+            agent_id: components["schemas"]["UserId"] | null;
+            /** @description The tenant user who asked for the chat; `null` for a session an agent started. */
+            requester_id: components["schemas"]["UserId"] | null;
             status: components["schemas"]["SessionStatus"];
+            /** @description The place in the tenant's queue, 1 for the next to be served; `null` unless `QUEUED`. */
+            queue_position: number | null;
+            /** @description The ticket the session turned into after waiting `QUEUE_MAX_WAIT_SECONDS` in the queue; else `null`. */
+            ticket_id: string | null;
             created_at: components["schemas"]["Rfc3339String"];
             updated_at: components["schemas"]["Rfc3339String"];
         };
@@ -837,7 +930,7 @@ export interface components {
             tenant_id: components["schemas"]["TenantId"] | null;
         };
         /** @description The `data:` of an event on `GET /livechat/events` or `GET /livechat/client/events`; `type` is also its SSE `event:`. */
-        StreamEvent: components["schemas"]["StreamReadyEvent"] | components["schemas"]["StreamReconnectEvent"] | components["schemas"]["MessageCreatedEvent"] | components["schemas"]["SessionOpenedEvent"] | components["schemas"]["SessionClosedEvent"] | components["schemas"]["NotificationCreatedEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["ReadEvent"];
+        StreamEvent: components["schemas"]["StreamReadyEvent"] | components["schemas"]["StreamReconnectEvent"] | components["schemas"]["MessageCreatedEvent"] | components["schemas"]["SessionOpenedEvent"] | components["schemas"]["SessionClosedEvent"] | components["schemas"]["SessionQueuedEvent"] | components["schemas"]["SessionAssignedEvent"] | components["schemas"]["NotificationCreatedEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["ReadEvent"];
         /** @description First on every stream; its `id:` is where to resume from if nothing else arrives. */
         StreamReadyEvent: {
             /**
@@ -890,6 +983,35 @@ export interface components {
             tenant_id: components["schemas"]["TenantId"];
             /** Format: uuid */
             session_id: string;
+            session: components["schemas"]["ChatSessionChange"];
+        };
+        /** @description To the requester of a `QUEUED` session, with its `queue_position`; again whenever the position moves. */
+        SessionQueuedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session.queued";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            session: components["schemas"]["ChatSessionChange"];
+        };
+        /**
+         * @description A session was given to an agent (`session.agent_id`): assigned when asked for, served from the queue,
+         *     taken, or transferred. To that agent and to the tenant side; on a transfer also to the agent who gave
+         *     it up (`previous_agent_id`, else `null`).
+         */
+        SessionAssignedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session.assigned";
+            tenant_id: components["schemas"]["TenantId"];
+            /** Format: uuid */
+            session_id: string;
+            previous_agent_id: components["schemas"]["UserId"] | null;
             session: components["schemas"]["ChatSessionChange"];
         };
         /** @description Tenant side only, to the users who see the notification. */
@@ -955,6 +1077,7 @@ export interface components {
             id: components["schemas"]["TenantId"];
             name: string;
             active: boolean;
+            agent_capacity: components["schemas"]["AgentCapacity"];
             /** @description The host name whose calls act for this tenant without `X-Tenant-ID`, lower-case; `null` when none. */
             domain: components["schemas"]["TenantDomain"] | null;
             created_at: components["schemas"]["Rfc3339String"];
@@ -978,6 +1101,16 @@ export interface components {
              */
             message?: components["schemas"]["MessageText"];
         };
+        StartClientSessionRequest: {
+            /** @description What the chat is about; the subject of the ticket filed when no agent answers. */
+            subject?: components["schemas"]["TicketSubject"];
+            /** @description The requester's first message, stored in the session (or in the ticket filed instead). */
+            message?: components["schemas"]["MessageText"];
+        };
+        AssignSessionRequest: {
+            /** @description The agent to give the session to; the caller when absent. */
+            agent_id?: components["schemas"]["UserId"];
+        };
         SendMessageRequest: {
             message: components["schemas"]["MessageText"];
         };
@@ -993,12 +1126,15 @@ export interface components {
             name: components["schemas"]["TenantName"];
             /** @default true */
             active?: boolean;
+            /** @description 5 when absent. */
+            agent_capacity?: components["schemas"]["AgentCapacity"];
             /** @description The tenant's host name; absent or `null` for none. */
             domain?: components["schemas"]["TenantDomain"] | null;
         };
         UpdateTenantRequest: {
             name?: components["schemas"]["TenantName"];
             active?: boolean;
+            agent_capacity?: components["schemas"]["AgentCapacity"];
             /** @description A new host name for the tenant, or `null` to remove its domain. */
             domain?: components["schemas"]["TenantDomain"] | null;
         };
@@ -1011,6 +1147,12 @@ export interface components {
          */
         TenantDomain: string;
         /**
+         * @description How many `OPEN` sessions of this tenant an agent is given by routing. Every OPEN session counts, however
+         *     it started; an agent may still start sessions themselves beyond it. Raising it serves the queue.
+         * @example 5
+         */
+        AgentCapacity: number;
+        /**
          * @description 1 to 200 characters, not only white space, without NUL (U+0000).
          * @example Acme
          */
@@ -1019,9 +1161,12 @@ export interface components {
         TicketStatus: "OPEN" | "IN_PROGRESS" | "RESOLVED" | "CLOSED";
         /**
          * @description `LIVECHAT_OFFLINE`: opened when a session could not start because the agent was offline.
+         *     `LIVECHAT_NO_AGENT`: a tenant user asked for a chat while no agent of the tenant was ONLINE.
+         *     `LIVECHAT_QUEUE_TIMEOUT`: a queued chat waited `QUEUE_MAX_WAIT_SECONDS`; its messages are the ticket's replies.
+         *     `DIRECT`: filed with `POST /tickets`.
          * @enum {string}
          */
-        TicketSource: "LIVECHAT_OFFLINE" | "DIRECT";
+        TicketSource: "LIVECHAT_OFFLINE" | "LIVECHAT_NO_AGENT" | "LIVECHAT_QUEUE_TIMEOUT" | "DIRECT";
         Ticket: {
             /** Format: uuid */
             id: string;
@@ -1827,6 +1972,62 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    assignSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AssignSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The session, now the agent's. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -2133,6 +2334,71 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    startClientSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartClientSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description An agent was assigned; the session is `OPEN`. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionResponse"];
+                };
+            };
+            /** @description Every ONLINE agent is at capacity; the session is `QUEUED`, with its `queue_position`. */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getClientSession: {
         parameters: {
             query?: never;
@@ -2163,6 +2429,58 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    closeClientSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe. A retry with the same key (by the same user, in the same tenant) returns the first
+                 *     response, with the same status and body (ids and `meta.request_id` included), and does nothing twice,
+                 *     even while the first is still running or when retries race. The same key with a different request
+                 *     (operation, path or body) is 422. Keys are kept 24 hours (`IDEMPOTENCY_TTL_HOURS`). Answers the
+                 *     operation gives, 4xx included, are kept; server failures (5xx) are not: the request's work is undone
+                 *     and the retry runs again. A replayed response carries `Idempotent-Replayed: true`; its `X-Request-ID`
+                 *     header names the retry (as in the logs), its body's `meta.request_id` the first request. Send a new random
+                 *     key (a UUID) for each new request, and the same one when retrying it.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The session id. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The closed session. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

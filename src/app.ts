@@ -7,6 +7,7 @@ import { conversationRoutes } from './modules/livechat/conversation-routes.js'
 import { livechatRoutes } from './modules/livechat/livechat-routes.js'
 import { notificationRoutes } from './modules/notifications/notification-routes.js'
 import { presenceRoutes } from './modules/presence/presence-routes.js'
+import { routingRoutes } from './modules/routing/routing-routes.js'
 import { streamRoutes } from './modules/streams/stream-routes.js'
 import { tenantRoutes } from './modules/tenants/tenant-routes.js'
 import { ticketRoutes } from './modules/tickets/ticket-routes.js'
@@ -88,7 +89,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const handlers = {
     ...tenantRoutes(tenants),
     ...presenceRoutes(services.presence),
-    ...livechatRoutes(services.livechat),
+    ...livechatRoutes(services.livechat, services.routing),
+    ...routingRoutes(services.routing, services.livechat),
     ...clientRoutes(services.livechat),
     ...conversationRoutes(services.conversation),
     ...streamRoutes(streams, services.streamTokens),

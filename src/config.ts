@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'When set, tokens must carry this `iss`.' })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'When set, tokens must carry this `aud`.' })),
   PRESENCE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'How long `ONLINE` holds after an agent\'s last presence call (1 to 86400); `3600` in development mode when unset.' }),
+  QUEUE_MAX_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'Longest a tenant user\'s chat waits in the queue; then it is closed and filed as a ticket with its messages (1 to 86400).' }),
   STREAM_HEARTBEAT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'Seconds between `: keep-alive` lines on event streams (1 to 3600).' }),
   STREAM_MAX_PER_USER: Type.Integer({ minimum: 1, maximum: 10000, default: 10, description: 'Event streams one user may hold open on one instance; one more is 429.' }),
   STREAM_BUFFER_BYTES: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 1048576, description: 'Bytes a stream may have waiting for a slow client before it is disconnected (it resumes from its last id).' }),

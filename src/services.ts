@@ -7,6 +7,7 @@ import { eventRepository } from './modules/event-log/event-repository.js'
 import { createConversationService } from './modules/livechat/conversation-service.js'
 import { createLivechatService } from './modules/livechat/livechat-service.js'
 import { messageRepository } from './modules/livechat/message-repository.js'
+import { createMessageWriter } from './modules/livechat/message-writer.js'
 import { readRepository } from './modules/livechat/read-repository.js'
 import { sessionRepository } from './modules/livechat/session-repository.js'
 import { notificationRepository } from './modules/notifications/notification-repository.js'
@@ -14,6 +15,9 @@ import { createNotificationService } from './modules/notifications/notification-
 import { createPresenceKeeper } from './modules/presence/presence-keeper.js'
 import { presenceRepository } from './modules/presence/presence-repository.js'
 import { createPresenceService } from './modules/presence/presence-service.js'
+import { createQueueSweeper } from './modules/routing/queue-sweeper.js'
+import { routingRepository } from './modules/routing/routing-repository.js'
+import { createRoutingService } from './modules/routing/routing-service.js'
 import { streamTokenRepository } from './modules/stream-tokens/stream-token-repository.js'
 import { createStreamTokenService } from './modules/stream-tokens/stream-token-service.js'
 import { createEventHub } from './modules/streams/event-hub.js'
@@ -54,26 +58,43 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
     changed: (tenantId) => bus.publish({ kind: 'tenant-changed', tenantId }),
     cacheSeconds: config.TENANT_CACHE_SECONDS,
   })
-  // Every instance's tenant check follows a (de)activation or domain change made anywhere: the bus delivers it here too.
-  bus.subscribe((signal) => signal.kind === 'tenant-changed' && tenants.forget(signal.tenantId))
+  // A seat may have freed: the queue is served at once (a failure is left to the next sweep). `routing` is built
+  // below; nothing calls this before the service answers requests.
+  const serveQueue = (tenantId: number) =>
+    void routing.serveQueue(tenantId).catch((error: unknown) => log.warn({ err: error, tenantId }, 'could not serve the queue; the next sweep retries'))
+  // Every instance's tenant check follows a (de)activation, domain or capacity change made anywhere: the bus
+  // delivers it here too. A capacity change may free seats.
+  bus.subscribe((signal) => {
+    if (signal.kind !== 'tenant-changed') return
+    tenants.forget(signal.tenantId)
+    serveQueue(signal.tenantId)
+  })
   bus.onReconnect(() => tenants.forget())
 
-  const presence = createPresenceService({ transactions, presenceRepository, ttlSeconds: config.PRESENCE_TTL_SECONDS })
+  const presence = createPresenceService({ transactions, presenceRepository, ttlSeconds: config.PRESENCE_TTL_SECONDS, becameOnline: serveQueue })
   const presenceKeeper = createPresenceKeeper({ presence, ttlSeconds: config.PRESENCE_TTL_SECONDS, log })
   const events = createEventLog({ transactions, bus, eventRepository })
   const pruner = createEventPruner({ transactions, eventRepository, retentionHours: config.STREAM_RETENTION_HOURS, log })
   const notifications = createNotificationService({ transactions, notificationRepository, events })
   const tickets = createTicketService({ transactions, ticketRepository, replyRepository, notifications })
-  const livechat = createLivechatService({
+  const writeMessages = createMessageWriter({ sessionRepository, messageRepository, notifications, events })
+  const livechat = createLivechatService({ transactions, sessionRepository, messageRepository, writeMessages, sendWaitMs: config.DB_ACQUIRE_TIMEOUT_MS })
+  const routing = createRoutingService({
     transactions,
+    routingRepository,
     sessionRepository,
     messageRepository,
+    writeMessages,
     presence,
     tickets,
-    notifications,
     events,
-    sendWaitMs: config.DB_ACQUIRE_TIMEOUT_MS,
+    settings: {
+      presenceTtlSeconds: config.PRESENCE_TTL_SECONDS,
+      queueMaxWaitSeconds: config.QUEUE_MAX_WAIT_SECONDS,
+      waitMs: config.DB_ACQUIRE_TIMEOUT_MS,
+    },
   })
+  const queueSweeper = createQueueSweeper({ executor: transactions.executor, routingRepository, routing, log })
   const conversation = createConversationService({ transactions, sessionRepository, messageRepository, readRepository, events })
   const idempotency = createIdempotencyService({
     transactions,
@@ -110,6 +131,7 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
     notifications,
     tickets,
     livechat,
+    routing,
     conversation,
     streams: { admission: streamAdmission, registry: streamRegistry },
     streamTokens: createStreamTokenService({ transactions, streamTokenRepository }),
@@ -119,6 +141,7 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
       hub.close()
       pruner.close()
       presenceKeeper.close()
+      queueSweeper.close()
     },
     /** After the last request: the bus, then the database. */
     async close(): Promise<void> {

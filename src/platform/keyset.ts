@@ -14,15 +14,16 @@ export function sequenceWindow(seq: AnyColumn, page: PageRequest<number>) {
 }
 
 /**
- * Lists newest first by (created_at, id) (sessions, tickets, notifications). `cursorRow` selects the
- * cursor's (created_at, id) in SQL, so timestamps keep their microseconds.
+ * Lists by (created_at, id), newest first (sessions, tickets, notifications) or oldest first (a queue).
+ * `cursorRow` selects the cursor's (created_at, id) in SQL, so timestamps keep their microseconds.
  */
-export function newestFirstWindow(createdAt: AnyColumn, id: AnyColumn, cursorRow: SQL | undefined, page: PageRequest) {
-  const forward = page.direction === 'next'
+export function timeOrderedWindow(createdAt: AnyColumn, id: AnyColumn, cursorRow: SQL | undefined, page: PageRequest, first: 'newest' | 'oldest' = 'newest') {
+  // Reading newest first forward, or oldest first backward, walks down the index.
+  const descending = (page.direction === 'next') === (first === 'newest')
   const position = sql`(${createdAt}, ${id})`
   return {
-    beyondCursor: cursorRow === undefined ? undefined : forward ? sql`${position} < ${cursorRow}` : sql`${position} > ${cursorRow}`,
-    order: forward ? [desc(createdAt), desc(id)] : [asc(createdAt), asc(id)],
+    beyondCursor: cursorRow === undefined ? undefined : descending ? sql`${position} < ${cursorRow}` : sql`${position} > ${cursorRow}`,
+    order: descending ? [desc(createdAt), desc(id)] : [asc(createdAt), asc(id)],
     limit: page.limit + 1,
   }
 }

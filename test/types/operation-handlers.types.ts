@@ -7,7 +7,10 @@ const session = {
   id: '01a1fcaa-b9de-753c-be1a-3d14ae0282bf',
   tenant_id: 1,
   agent_id: 1,
+  requester_id: null,
   status: 'OPEN' as const,
+  queue_position: null,
+  ticket_id: null,
   created_at: '2025-09-01T10:00:00Z',
   updated_at: '2025-09-01T10:00:00Z',
   unread_count: 0,
@@ -17,7 +20,7 @@ export const fitsTheSpec = (async (request, reply) =>
   reply.code(201).send(success(request, 'Session started', session))) satisfies OperationHandler<'startSession'>
 
 export const wrongData = (async (request, reply) =>
-  // @ts-expect-error a 201 of startSession carries a ChatSession, and a session status is OPEN or CLOSED
+  // @ts-expect-error a 201 of startSession carries a ChatSession, and a session status is OPEN, QUEUED or CLOSED
   reply.code(201).send(success(request, 'Session started', { ...session, status: 'PENDING' }))) satisfies OperationHandler<'startSession'>
 
 export const undocumentedStatus = (async (request, reply) =>

@@ -32,7 +32,7 @@ export function createConversationService({ transactions, sessionRepository, mes
     return session
   }
 
-  const participant = (tenantId: number, session: { id: string; agent_id: number }, actor: Actor) => ({
+  const participant = (tenantId: number, session: { id: string; agent_id: number | null }, actor: Actor) => ({
     tenantId,
     sessionId: session.id,
     agentId: session.agent_id,

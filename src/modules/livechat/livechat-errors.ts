@@ -3,11 +3,15 @@ import { InvalidRequestError } from '../../platform/domain-errors.js'
 // Business-rule failures answer 400, as the seeds do, with the reason in `errors`.
 
 export class AgentOfflineError extends InvalidRequestError {
-  constructor(agentId: number, ticketId: string) {
-    super('AGENT_OFFLINE', 'Agent is offline', {
-      agent_id: [`Agent ${agentId} is offline in this tenant; the request was kept as a ticket`],
-      ticket_id: [ticketId],
-    })
+  /** With the ticket that kept the request, when one was filed. */
+  constructor(agentId: number, ticketId?: string) {
+    super(
+      'AGENT_OFFLINE',
+      'Agent is offline',
+      ticketId === undefined
+        ? { agent_id: [`Agent ${agentId} is offline in this tenant`] }
+        : { agent_id: [`Agent ${agentId} is offline in this tenant; the request was kept as a ticket`], ticket_id: [ticketId] },
+    )
   }
 }
 

@@ -2,16 +2,18 @@ import { actorOf } from '../../platform/actor.js'
 import { success } from '../../platform/envelope.js'
 import type { OperationHandlers } from '../../platform/operations.js'
 import { pageOf } from '../../platform/pagination.js'
+import type { RoutingService } from '../routing/routing-service.js'
 import type { LivechatService } from './livechat-service.js'
 import { tenantOf } from '../../platform/tenant-scope.js'
 
-/** The seed's calls, for SUPPORT_AGENT. */
-export const livechatRoutes = (livechat: LivechatService) =>
+/** The seed's calls, for SUPPORT_AGENT; starting and closing are routing decisions. */
+export const livechatRoutes = (livechat: LivechatService, routing: RoutingService) =>
   ({
     async startSession(request, reply) {
       const { agent_id: agentId = request.principal.userId, subject, message } = request.body ?? {}
-      const session = await livechat.startSession(tenantOf(request), actorOf(request, 'agent'), { agentId, subject, message })
-      return reply.code(201).send(success(request, 'Session started', session))
+      const session = await routing.startSession(tenantOf(request), actorOf(request, 'agent'), { agentId, subject, message })
+      // The only message of a new session is the requester's own: nothing in it is unread for them.
+      return reply.code(201).send(success(request, 'Session started', { ...session, unread_count: 0 }))
     },
     async listSessions(request, reply) {
       const { status, agent_id: agentId } = request.query
@@ -22,8 +24,9 @@ export const livechatRoutes = (livechat: LivechatService) =>
       return reply.code(200).send(success(request, 'Session', await livechat.getSession(tenantOf(request), request.params.id, request.principal.userId)))
     },
     async closeSession(request, reply) {
-      const session = await livechat.closeSession(tenantOf(request), request.params.id, request.principal.userId)
-      return reply.code(200).send(success(request, 'Session closed', session))
+      const tenantId = tenantOf(request)
+      await routing.close(tenantId, request.params.id)
+      return reply.code(200).send(success(request, 'Session closed', await livechat.getSession(tenantId, request.params.id, request.principal.userId)))
     },
     async sendMessage(request, reply) {
       const message = await livechat.sendMessage(tenantOf(request), request.params.id, actorOf(request, 'agent'), request.body.message)

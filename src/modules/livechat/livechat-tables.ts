@@ -2,14 +2,23 @@ import { sql } from 'drizzle-orm'
 import { check, foreignKey, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { tenants } from '../tenants/tenant-table.js'
 
+export const sessionStatuses = ['OPEN', 'QUEUED', 'CLOSED'] as const
+
 // Keys lead with tenant_id so the tables can later be distributed by tenant without redesign.
 export const chatSessions = pgTable(
   'chat_sessions',
   {
     tenantId: integer('tenant_id').notNull().references(() => tenants.id),
     id: uuid('id').notNull(),
-    agentId: integer('agent_id').notNull(),
-    status: text('status', { enum: ['OPEN', 'CLOSED'] }).notNull(),
+    // NULL while QUEUED (and for a session closed in the queue).
+    agentId: integer('agent_id'),
+    // The tenant user who asked for the chat; NULL when an agent started it.
+    requesterId: integer('requester_id'),
+    status: text('status', { enum: sessionStatuses }).notNull(),
+    // What a tenant user said the chat is about: the subject of the ticket it turns into if it waits too long.
+    subject: text('subject'),
+    // The ticket a queued session turned into when it waited too long.
+    ticketId: uuid('ticket_id'),
     // The number of the last message sent; bumped under the session's row lock so messages are
     // numbered in commit order and keyset paging never skips one committed late.
     lastMessageSeq: integer('last_message_seq').notNull().default(0),
@@ -18,11 +27,20 @@ export const chatSessions = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.tenantId, table.id] }),
-    check('chat_sessions_status_check', sql`${table.status} in ('OPEN', 'CLOSED')`),
-    // "Active session exists" is enforced here, so concurrent starts cannot both succeed.
+    check('chat_sessions_status_check', sql`${table.status} in ('OPEN', 'QUEUED', 'CLOSED')`),
+    check('chat_sessions_agent_check', sql`(${table.status} = 'QUEUED') = (${table.agentId} is null) or ${table.status} = 'CLOSED'`),
+    // "Active session exists" (of the sessions agents start) is enforced here, so concurrent starts cannot both succeed.
     uniqueIndex('chat_sessions_one_open_per_agent')
       .on(table.tenantId, table.agentId)
-      .where(sql`status = 'OPEN'`),
+      .where(sql`status = 'OPEN' and requester_id is null`),
+    // A tenant user waits for, or chats in, one session of a tenant at a time.
+    uniqueIndex('chat_sessions_one_live_per_requester')
+      .on(table.tenantId, table.requesterId)
+      .where(sql`status in ('OPEN', 'QUEUED')`),
+    // Each agent's load, counted by routing.
+    index('chat_sessions_open_by_agent').on(table.tenantId, table.agentId).where(sql`status = 'OPEN'`),
+    // The tenant's queue, oldest first.
+    index('chat_sessions_queue').on(table.tenantId, table.createdAt, table.id).where(sql`status = 'QUEUED'`),
     index('chat_sessions_newest_first').on(table.tenantId, table.createdAt, table.id),
   ],
 )

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import { isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
@@ -30,6 +30,15 @@ export const messageRepository = {
       const row = stored.get(m.id)!
       return { id: m.id, session_id: m.sessionId, sender_id: m.senderId, message: row.message, created_at: isoTimestamp(row.created_at) }
     })
+  },
+
+  /** Every message of a session in order, who wrote it and what: a short session's transcript (a queued chat's). */
+  async transcript(executor: Executor, tenantId: number, sessionId: string): Promise<{ senderId: number; message: string }[]> {
+    return executor
+      .select({ senderId: chatMessages.senderId, message: chatMessages.message })
+      .from(chatMessages)
+      .where(and(eq(chatMessages.tenantId, tenantId), eq(chatMessages.sessionId, sessionId)))
+      .orderBy(asc(chatMessages.seq))
   },
 
   /** The position of a message in its session, or `undefined` when it is not a message of that session. */

@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import { integerArray, isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
-import { newestFirstWindow } from '../../platform/keyset.js'
+import { timeOrderedWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
 
@@ -11,19 +11,41 @@ export type ChatSession = components['schemas']['ChatSession']
 export type SessionRecord = components['schemas']['ChatSessionChange']
 export type SessionFilter = { status?: ChatSession['status']; agentId?: number }
 
-const toSession = (row: typeof chatSessions.$inferSelect): SessionRecord => ({
+type SessionRow = typeof chatSessions.$inferSelect
+
+const toSession = (row: SessionRow, queuePosition: number | null): SessionRecord => ({
   id: row.id,
   tenant_id: row.tenantId,
   agent_id: row.agentId,
+  requester_id: row.requesterId,
   status: row.status,
+  queue_position: row.status === 'QUEUED' ? queuePosition : null,
+  ticket_id: row.ticketId,
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 })
 
 export type ClaimedSeqs = { lastSeq: number; session: SessionRecord }
-type ClaimedRow = { id: string; agent_id: number; status: SessionRecord['status']; created_at: string; updated_at: string; last_message_seq: number }
+type ClaimedRow = {
+  id: string
+  agent_id: number | null
+  requester_id: number | null
+  status: SessionRecord['status']
+  ticket_id: string | null
+  created_at: string
+  updated_at: string
+  last_message_seq: number
+  queue_position: number | null
+}
 
 const inTenant = (tenantId: number, id: string) => and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.id, id))
+
+/** The place of a QUEUED session in its tenant's queue (1 first), by the queue index; null for the others. */
+const queuePosition = sql<number | null>`case when chat_sessions.status = 'QUEUED' then (select count(*) from ${chatSessions} q
+    where q.tenant_id = chat_sessions.tenant_id and q.status = 'QUEUED'
+      and (q.created_at, q.id) <= (chat_sessions.created_at, chat_sessions.id)) end`.mapWith(Number)
+
+const withPosition = ({ row, position }: { row: SessionRow; position: number | null }): SessionRecord => toSession(row, position)
 
 /**
  * Messages others wrote after the reader's read position: a range scan of the (tenant, session, seq)
@@ -37,38 +59,107 @@ const unreadBy = (readerId: number) =>
       and m.seq > coalesce((select r.last_read_seq from ${sessionReads} r
         where r.tenant_id = chat_sessions.tenant_id and r.session_id = chat_sessions.id and r.user_id = ${readerId}), 0))`.mapWith(Number)
 
-const withUnread = ({ row, unread }: { row: typeof chatSessions.$inferSelect; unread: number }): ChatSession => ({
-  ...toSession(row),
+const withUnread = ({ row, position, unread }: { row: SessionRow; position: number | null; unread: number }): ChatSession => ({
+  ...toSession(row, position),
   unread_count: unread,
 })
 
+/** A new session's first state: OPEN with its agent, or QUEUED (no agent). */
+export type NewSession = { id: string; agentId: number | null; requesterId: number; subject: string | null }
+
+/** How many QUEUED sessions of the tenant come before this row, plus one: its position. */
+async function queuedAhead(executor: Executor, tenantId: number, row: SessionRow): Promise<number> {
+  const [found] = await executor
+    .select({ position: sql<number>`count(*)`.mapWith(Number) })
+    .from(chatSessions)
+    .where(
+      and(
+        eq(chatSessions.tenantId, tenantId),
+        eq(chatSessions.status, 'QUEUED'),
+        sql`(${chatSessions.createdAt}, ${chatSessions.id}) <= (select created_at, id from ${chatSessions} where tenant_id = ${tenantId} and id = ${row.id})`,
+      ),
+    )
+  return found.position
+}
+
 export const sessionRepository = {
-  /** Inserts an OPEN session, or nothing when the agent already has one open here (then `undefined`). */
+  /** Inserts an OPEN session an agent started, or nothing when the agent already has one open here (then `undefined`). */
   async insertOpen(tx: Transaction, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
     const [row] = await tx
       .insert(chatSessions)
       .values({ tenantId, id, agentId, status: 'OPEN' })
-      .onConflictDoNothing({ target: [chatSessions.tenantId, chatSessions.agentId], where: sql`status = 'OPEN'` })
+      .onConflictDoNothing({ target: [chatSessions.tenantId, chatSessions.agentId], where: sql`status = 'OPEN' and requester_id is null` })
       .returning()
-    return row && toSession(row)
+    return row && toSession(row, null)
   },
 
+  /**
+   * Inserts a session a tenant user asked for, OPEN with its agent or QUEUED. Stamped with the clock, not the
+   * transaction's start: under the tenant's routing lock that is arrival order, which the queue follows.
+   */
+  async insertRequested(tx: Transaction, tenantId: number, session: NewSession): Promise<SessionRecord> {
+    const [row] = await tx
+      .insert(chatSessions)
+      .values({
+        tenantId,
+        ...session,
+        status: session.agentId === null ? 'QUEUED' : 'OPEN',
+        createdAt: sql`clock_timestamp()`,
+        updatedAt: sql`clock_timestamp()`,
+      })
+      .returning()
+    return toSession(row, session.agentId === null ? await queuedAhead(tx, tenantId, row) : null)
+  },
+
+  /** The OPEN session the agent started here (not one routing gave them). */
   async findOpenByAgent(executor: Executor, tenantId: number, agentId: number): Promise<SessionRecord | undefined> {
     const [row] = await executor
       .select()
       .from(chatSessions)
-      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.agentId, agentId), eq(chatSessions.status, 'OPEN')))
-    return row && toSession(row)
+      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.agentId, agentId), eq(chatSessions.status, 'OPEN'), isNull(chatSessions.requesterId)))
+    return row && toSession(row, null)
+  },
+
+  /** The requester's OPEN or QUEUED session here. */
+  async findLiveByRequester(executor: Executor, tenantId: number, requesterId: number): Promise<SessionRecord | undefined> {
+    const [found] = await executor
+      .select({ row: chatSessions, position: queuePosition })
+      .from(chatSessions)
+      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.requesterId, requesterId), inArray(chatSessions.status, ['OPEN', 'QUEUED'])))
+    return found && withPosition(found)
   },
 
   async findById(executor: Executor, tenantId: number, id: string): Promise<SessionRecord | undefined> {
-    const [row] = await executor.select().from(chatSessions).where(inTenant(tenantId, id))
-    return row && toSession(row)
+    const [found] = await executor.select({ row: chatSessions, position: queuePosition }).from(chatSessions).where(inTenant(tenantId, id))
+    return found && withPosition(found)
+  },
+
+  /** The tenant's QUEUED sessions, oldest first, each with its position. */
+  async queue(executor: Executor, tenantId: number): Promise<SessionRecord[]> {
+    const rows = await executor
+      .select()
+      .from(chatSessions)
+      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.status, 'QUEUED')))
+      .orderBy(asc(chatSessions.createdAt), asc(chatSessions.id))
+    return rows.map((row, index) => toSession(row, index + 1))
+  },
+
+  /** Gives an OPEN or QUEUED session to the agent; `undefined` when it is neither. */
+  async assign(tx: Transaction, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
+    const [row] = await tx
+      .update(chatSessions)
+      .set({ agentId, status: 'OPEN', updatedAt: sql`clock_timestamp()` })
+      .where(and(inTenant(tenantId, id), inArray(chatSessions.status, ['OPEN', 'QUEUED'])))
+      .returning()
+    return row && toSession(row, null)
   },
 
   /** The session as `readerId` sees it, with what they have not read. */
   async findForReader(executor: Executor, tenantId: number, id: string, readerId: number): Promise<ChatSession | undefined> {
-    const [found] = await executor.select({ row: chatSessions, unread: unreadBy(readerId) }).from(chatSessions).where(inTenant(tenantId, id))
+    const [found] = await executor
+      .select({ row: chatSessions, position: queuePosition, unread: unreadBy(readerId) })
+      .from(chatSessions)
+      .where(inTenant(tenantId, id))
     return found && withUnread(found)
   },
 
@@ -81,14 +172,17 @@ export const sessionRepository = {
     return row?.tenantId
   },
 
-  /** Closes an OPEN session; `undefined` when it is missing or already closed. */
-  async close(tx: Transaction, tenantId: number, id: string): Promise<SessionRecord | undefined> {
+  /**
+   * Closes an OPEN or QUEUED session, with the ticket it turned into if any; `undefined` when it is missing or
+   * already closed.
+   */
+  async close(tx: Transaction, tenantId: number, id: string, ticketId: string | null = null): Promise<SessionRecord | undefined> {
     const [row] = await tx
       .update(chatSessions)
-      .set({ status: 'CLOSED', updatedAt: sql`now()` })
-      .where(and(inTenant(tenantId, id), eq(chatSessions.status, 'OPEN')))
+      .set({ status: 'CLOSED', ticketId, updatedAt: sql`clock_timestamp()` })
+      .where(and(inTenant(tenantId, id), inArray(chatSessions.status, ['OPEN', 'QUEUED'])))
       .returning()
-    return row && toSession(row)
+    return row && toSession(row, null)
   },
 
   /**
@@ -104,12 +198,14 @@ export const sessionRepository = {
       with wanted as (select * from json_to_recordset(${wanted}) as w (id uuid, count int)),
       locked as materialized (
         select s.id from ${chatSessions} s join wanted w on w.id = s.id
-        where s.tenant_id = ${tenantId} and s.status = 'OPEN' order by s.id for no key update of s
+        where s.tenant_id = ${tenantId} and s.status in ('OPEN', 'QUEUED') order by s.id for no key update of s
       )
       update ${chatSessions} s set last_message_seq = s.last_message_seq + w.count, updated_at = clock_timestamp()
       from wanted w
       where s.tenant_id = ${tenantId} and s.id = w.id and s.id in (select id from locked)
-      returning s.id, s.agent_id, s.status, s.created_at, s.updated_at, s.last_message_seq`)
+      returning s.id, s.agent_id, s.requester_id, s.status, s.ticket_id, s.created_at, s.updated_at, s.last_message_seq,
+        case when s.status = 'QUEUED' then (select count(*) from ${chatSessions} q where q.tenant_id = s.tenant_id
+          and q.status = 'QUEUED' and (q.created_at, q.id) <= (s.created_at, s.id)) end as queue_position`)
     return new Map(
       rowsOf<ClaimedRow>(result).map((row) => [
         row.id,
@@ -119,7 +215,10 @@ export const sessionRepository = {
             id: row.id,
             tenant_id: tenantId,
             agent_id: row.agent_id,
+            requester_id: row.requester_id,
             status: row.status,
+            queue_position: row.queue_position === null ? null : Number(row.queue_position),
+            ticket_id: row.ticket_id,
             created_at: isoTimestamp(row.created_at),
             updated_at: isoTimestamp(row.updated_at),
           },
@@ -128,15 +227,18 @@ export const sessionRepository = {
     )
   },
 
-  /** `limit + 1` sessions in reading direction, newest first; the cursor is a session id known to exist. */
+  /**
+   * `limit + 1` sessions in reading direction, newest first, or the queue oldest first; the cursor is a session
+   * id known to exist.
+   */
   async page(executor: Executor, tenantId: number, readerId: number, filter: SessionFilter, page: PageRequest): Promise<ChatSession[]> {
     const cursorRow =
       page.cursor === undefined
         ? undefined
         : sql`(select created_at, id from chat_sessions where tenant_id = ${tenantId} and id = ${page.cursor})`
-    const window = newestFirstWindow(chatSessions.createdAt, chatSessions.id, cursorRow, page)
+    const window = timeOrderedWindow(chatSessions.createdAt, chatSessions.id, cursorRow, page, filter.status === 'QUEUED' ? 'oldest' : 'newest')
     const rows = await executor
-      .select({ row: chatSessions, unread: unreadBy(readerId) })
+      .select({ row: chatSessions, position: queuePosition, unread: unreadBy(readerId) })
       .from(chatSessions)
       .where(
         and(

@@ -2,7 +2,7 @@ import { and, count, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import { isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
-import { newestFirstWindow } from '../../platform/keyset.js'
+import { timeOrderedWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { notificationReadMarks, notificationReads, notifications } from './notification-tables.js'
 
@@ -114,7 +114,7 @@ export const notificationRepository = {
       page.cursor === undefined
         ? undefined
         : sql`(select created_at, id from notifications where tenant_id = ${reader.tenantId} and id = ${page.cursor})`
-    const window = newestFirstWindow(notifications.createdAt, notifications.id, cursorRow, page)
+    const window = timeOrderedWindow(notifications.createdAt, notifications.id, cursorRow, page)
     const rows = await withReadState(executor, reader)
       .where(and(visibleTo(reader), unreadOnly ? unreadAfter(await readThroughOf(executor, reader)) : undefined, window.beyondCursor))
       .orderBy(...window.order)

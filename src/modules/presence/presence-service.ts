@@ -4,12 +4,14 @@ import type { AgentPresence, PresenceRepository, PresenceStatus } from './presen
 export type PresenceService = ReturnType<typeof createPresenceService>
 
 type Dependencies = {
-  transactions: Pick<Transactions, 'run' | 'executor'>
+  transactions: Pick<Transactions, 'run' | 'executor' | 'afterCommit'>
   presenceRepository: PresenceRepository
   ttlSeconds: number
+  /** An agent set ONLINE: told once that is committed, so the tenant's queue can be served. */
+  becameOnline: (tenantId: number) => void
 }
 
-export function createPresenceService({ transactions, presenceRepository, ttlSeconds }: Dependencies) {
+export function createPresenceService({ transactions, presenceRepository, ttlSeconds, becameOnline }: Dependencies) {
   /** The effective presence: an agent never seen, or silent for longer than the TTL, is OFFLINE. */
   async function effective(executor: Executor, tenantId: number, agentId: number): Promise<AgentPresence> {
     const found = await presenceRepository.find(executor, tenantId, agentId, ttlSeconds)
@@ -18,7 +20,10 @@ export function createPresenceService({ transactions, presenceRepository, ttlSec
 
   return {
     set: (tenantId: number, agentId: number, status: PresenceStatus): Promise<AgentPresence> =>
-      transactions.run((tx) => presenceRepository.upsert(tx, tenantId, agentId, status, ttlSeconds)),
+      transactions.run(async (tx) => {
+        if (status === 'ONLINE') transactions.afterCommit(tx, () => becameOnline(tenantId))
+        return presenceRepository.upsert(tx, tenantId, agentId, status, ttlSeconds)
+      }),
 
     renewOnline: (agents: { tenantId: number; agentId: number }[]): Promise<void> =>
       transactions.run((tx) => presenceRepository.renewOnline(tx, agents)),

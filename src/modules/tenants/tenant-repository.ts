@@ -7,13 +7,14 @@ import { tenants } from './tenant-table.js'
 export type Tenant = components['schemas']['Tenant']
 type TenantRow = typeof tenants.$inferSelect
 /** What a tenant is created with; `domain` lower-case. */
-export type NewTenant = { name: string; active: boolean; domain: string | null }
+export type NewTenant = { name: string; active: boolean; domain: string | null; agentCapacity: number }
 
 const toTenant = (row: TenantRow): Tenant => ({
   id: row.id,
   name: row.name,
   active: row.active,
   domain: row.domain,
+  agent_capacity: row.agentCapacity,
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 })

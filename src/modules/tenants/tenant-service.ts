@@ -8,6 +8,9 @@ import { DomainTakenError } from './tenant-errors.js'
 import type { NewTenant, Tenant, TenantRepository } from './tenant-repository.js'
 import { tenantDomainIndex } from './tenant-table.js'
 
+// The OpenAPI default of CreateTenantRequest.agent_capacity (the column's default too).
+const defaultAgentCapacity = 5
+
 export type TenantService = ReturnType<typeof createTenantService>
 
 type Dependencies = {
@@ -51,7 +54,12 @@ export function createTenantService({ transactions, tenantRepository, changed, c
 
   return {
     async create(values: Schemas['CreateTenantRequest']): Promise<Tenant> {
-      const tenant: NewTenant = { name: values.name, active: values.active ?? true, domain: values.domain?.toLowerCase() ?? null }
+      const tenant: NewTenant = {
+        name: values.name,
+        active: values.active ?? true,
+        domain: values.domain?.toLowerCase() ?? null,
+        agentCapacity: values.agent_capacity ?? defaultAgentCapacity,
+      }
       return claimingDomain(tenant.domain, async (tx) => {
         const created = await tenantRepository.insert(tx, tenant)
         // Instances may have cached that no tenant has this domain.
@@ -61,11 +69,13 @@ export function createTenantService({ transactions, tenantRepository, changed, c
     },
 
     async update(id: number, changes: Schemas['UpdateTenantRequest']): Promise<Tenant> {
-      const stored = changes.domain ? { ...changes, domain: changes.domain.toLowerCase() } : changes
+      const { agent_capacity: agentCapacity, ...rest } = changes
+      const stored = { ...rest, ...(changes.domain ? { domain: changes.domain.toLowerCase() } : {}), ...(agentCapacity === undefined ? {} : { agentCapacity }) }
       return claimingDomain(stored.domain, async (tx) => {
         const tenant = await tenantRepository.update(tx, id, stored)
         if (!tenant) throw new NotFoundError('Tenant', 'tenant_id')
-        if (changes.active !== undefined || changes.domain !== undefined) transactions.afterCommit(tx, () => changed(id))
+        // A capacity change moves the queue: every instance hears of it, and one serves it.
+        if (changes.active !== undefined || changes.domain !== undefined || agentCapacity !== undefined) transactions.afterCommit(tx, () => changed(id))
         return tenant
       })
     },
@@ -110,7 +120,7 @@ export function createTenantService({ transactions, tenantRepository, changed, c
     async ensureNamed(name: string): Promise<Tenant> {
       return (
         (await tenantRepository.findByName(transactions.executor(), name)) ??
-        transactions.run((tx) => tenantRepository.insert(tx, { name, active: true, domain: null }))
+        transactions.run((tx) => tenantRepository.insert(tx, { name, active: true, domain: null, agentCapacity: defaultAgentCapacity }))
       )
     },
   }

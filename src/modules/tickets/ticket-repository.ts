@@ -2,7 +2,7 @@ import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import type { Actor } from '../../platform/actor.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
-import { newestFirstWindow } from '../../platform/keyset.js'
+import { timeOrderedWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
 import { tickets } from './ticket-tables.js'
 
@@ -33,13 +33,17 @@ const inTenant = (tenantId: number, id: string) => and(eq(tickets.tenantId, tena
  */
 const visibleTo = (viewer: Actor) =>
   viewer.asAgent ? undefined : or(eq(tickets.requesterRole, 'SUPPORT_AGENT'), eq(tickets.requesterId, viewer.userId))
-const liveOffline = (tenantId: number, agentId: number) =>
-  and(
-    eq(tickets.tenantId, tenantId),
-    eq(tickets.agentId, agentId),
-    eq(tickets.source, 'LIVECHAT_OFFLINE'),
-    inArray(tickets.status, ['OPEN', 'IN_PROGRESS']),
-  )
+
+/**
+ * A chat that could not start is kept as a ticket, at most one live per key: the agent asked for while offline,
+ * or the tenant user who asked while no agent was ONLINE. Further attempts reply to it.
+ */
+export type MissedChatKey = { source: 'LIVECHAT_OFFLINE'; agentId: number } | { source: 'LIVECHAT_NO_AGENT'; requesterId: number }
+
+const keyColumn = (key: MissedChatKey) => (key.source === 'LIVECHAT_OFFLINE' ? tickets.agentId : tickets.requesterId)
+const keyValue = (key: MissedChatKey) => (key.source === 'LIVECHAT_OFFLINE' ? key.agentId : key.requesterId)
+const liveMissedChat = (tenantId: number, key: MissedChatKey) =>
+  and(eq(tickets.tenantId, tenantId), eq(keyColumn(key), keyValue(key)), eq(tickets.source, key.source), inArray(tickets.status, ['OPEN', 'IN_PROGRESS']))
 
 export const ticketRepository = {
   async insert(tx: Transaction, values: NewTicket): Promise<TicketRecord> {
@@ -47,21 +51,21 @@ export const ticketRepository = {
     return toTicket(row)
   },
 
-  /** Inserts an offline ticket, or nothing when one is live for this agent (then `undefined`). */
-  async insertOfflineUnlessLive(tx: Transaction, values: NewTicket): Promise<TicketRecord | undefined> {
+  /** Inserts a missed-chat ticket, or nothing when one is live for its key (then `undefined`). */
+  async insertMissedChatUnlessLive(tx: Transaction, key: MissedChatKey, values: NewTicket): Promise<TicketRecord | undefined> {
     const [row] = await tx
       .insert(tickets)
-      .values({ ...values, status: 'OPEN' })
+      .values({ ...values, source: key.source, status: 'OPEN' })
       .onConflictDoNothing({
-        target: [tickets.tenantId, tickets.agentId],
-        where: sql`source = 'LIVECHAT_OFFLINE' and status in ('OPEN', 'IN_PROGRESS')`,
+        target: [tickets.tenantId, keyColumn(key)],
+        where: sql`source = ${sql.raw(`'${key.source}'`)} and status in ('OPEN', 'IN_PROGRESS')`,
       })
       .returning()
     return row && toTicket(row)
   },
 
-  async findLiveOffline(executor: Executor, tenantId: number, agentId: number): Promise<TicketRecord | undefined> {
-    const [row] = await executor.select().from(tickets).where(liveOffline(tenantId, agentId))
+  async findLiveMissedChat(executor: Executor, tenantId: number, key: MissedChatKey): Promise<TicketRecord | undefined> {
+    const [row] = await executor.select().from(tickets).where(liveMissedChat(tenantId, key))
     return row && toTicket(row)
   },
 
@@ -112,7 +116,7 @@ export const ticketRepository = {
   async page(executor: Executor, tenantId: number, viewer: Actor, status: TicketStatus | undefined, page: PageRequest): Promise<TicketRecord[]> {
     const cursorRow =
       page.cursor === undefined ? undefined : sql`(select created_at, id from tickets where tenant_id = ${tenantId} and id = ${page.cursor})`
-    const window = newestFirstWindow(tickets.createdAt, tickets.id, cursorRow, page)
+    const window = timeOrderedWindow(tickets.createdAt, tickets.id, cursorRow, page)
     const rows = await executor
       .select()
       .from(tickets)

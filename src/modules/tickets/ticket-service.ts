@@ -7,8 +7,8 @@ import type { Executor, Transaction, Transactions } from '../../platform/transac
 import type { NotificationService } from '../notifications/notification-service.js'
 import type { ReplyRepository, TicketReply } from './reply-repository.js'
 import { LiveOfflineTicketExistsError, TicketClosedError, TicketTransitionError } from './ticket-errors.js'
-import type { Ticket, TicketRecord, TicketRepository, TicketStatus } from './ticket-repository.js'
-import { liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
+import type { MissedChatKey, Ticket, TicketRecord, TicketRepository, TicketStatus } from './ticket-repository.js'
+import { liveNoAgentTicketIndex, liveOfflineTicketIndex, ticketStatuses } from './ticket-tables.js'
 
 export type TicketService = ReturnType<typeof createTicketService>
 
@@ -23,6 +23,13 @@ const nextStatuses: Record<TicketStatus, readonly TicketStatus[]> = {
 // Replies are taken until a ticket is CLOSED; an offline attempt only reuses a live (not yet RESOLVED) one.
 const replyableStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'RESOLVED']
 const liveTicketStatuses: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS']
+
+/** The key of a live missed-chat ticket, which a reopened one must not share with another live one. */
+function missedChatKeyOf(ticket: Ticket): MissedChatKey | undefined {
+  if (ticket.source === 'LIVECHAT_OFFLINE' && ticket.agent_id !== null) return { source: ticket.source, agentId: ticket.agent_id }
+  if (ticket.source === 'LIVECHAT_NO_AGENT') return { source: ticket.source, requesterId: ticket.requester_id }
+  return undefined
+}
 
 const publicTicket = ({ requesterRole: _internal, ...ticket }: TicketRecord): Ticket => ticket
 
@@ -73,27 +80,28 @@ export function createTicketService({ transactions, ticketRepository, replyRepos
 
   return {
     /**
-     * Within the transaction that found the agent offline: opens a ticket, or reuses the live one for this
-     * tenant and agent, and keeps `message` as a reply so a repeated attempt loses nothing.
+     * Within the transaction that found no one to chat with (the agent asked for is offline, or no agent of the
+     * tenant is ONLINE): opens a ticket, or reuses the live one for this agent or requester, and keeps `message`
+     * as a reply so a repeated attempt loses nothing.
      */
-    async openForOfflineAgent(
+    async fileMissedChat(
       tx: Transaction,
-      request: { tenantId: number; agentId: number; requester: Actor; subject?: string; message?: string },
+      request: { tenantId: number; key: MissedChatKey; requester: Actor; subject?: string; message?: string },
     ): Promise<Ticket> {
-      const { tenantId, agentId, requester } = request
+      const { tenantId, key, requester } = request
       const values = {
         tenantId,
         id: newId(),
-        source: 'LIVECHAT_OFFLINE' as const,
-        subject: request.subject ?? `Chat request while agent ${agentId} was offline`,
+        source: key.source,
+        subject: request.subject ?? (key.source === 'LIVECHAT_OFFLINE' ? `Chat request while agent ${key.agentId} was offline` : 'Chat request while no agent was online'),
         requesterId: requester.userId,
         requesterRole: requesterRole(requester),
-        agentId,
+        agentId: key.source === 'LIVECHAT_OFFLINE' ? key.agentId : null,
       }
       // A live ticket can be resolved between our conflict and our reply; then the next insert succeeds.
       for (let attempt = 1; attempt <= 3; attempt++) {
-        const created = await ticketRepository.insertOfflineUnlessLive(tx, values)
-        const ticket = created ?? (await ticketRepository.findLiveOffline(tx, tenantId, agentId))
+        const created = await ticketRepository.insertMissedChatUnlessLive(tx, key, values)
+        const ticket = created ?? (await ticketRepository.findLiveMissedChat(tx, tenantId, key))
         if (!ticket) continue
         // A reused ticket keeps its subject; this attempt's own subject goes into its reply, not away.
         const ownSubject = request.subject !== undefined && request.subject !== ticket.subject ? request.subject : undefined
@@ -102,7 +110,28 @@ export function createTicketService({ transactions, ticketRepository, replyRepos
         const replied = await addReply(tx, ticket, requester, text, created ? ticketStatuses : liveTicketStatuses)
         if (replied) return publicTicket(replied.ticket)
       }
-      throw new Error(`Offline ticket for tenant ${tenantId}, agent ${agentId} kept changing status; gave up`)
+      throw new Error(`Missed-chat ticket for tenant ${tenantId} (${JSON.stringify(key)}) kept changing status; gave up`)
+    },
+
+    /** Within the caller's transaction: a queued chat that waited too long, as a ticket with its messages as replies. */
+    async fileQueueTimeout(
+      tx: Transaction,
+      request: { tenantId: number; requesterId: number; subject: string | null; messages: { senderId: number; message: string }[] },
+    ): Promise<Ticket> {
+      const requester = { userId: request.requesterId, asAgent: false }
+      let ticket = await ticketRepository.insert(tx, {
+        tenantId: request.tenantId,
+        id: newId(),
+        source: 'LIVECHAT_QUEUE_TIMEOUT',
+        subject: request.subject ?? 'Chat request that waited in the queue',
+        requesterId: request.requesterId,
+        requesterRole: requesterRole(requester),
+        agentId: null,
+      })
+      for (const message of request.messages) {
+        ticket = (await addReply(tx, ticket, { userId: message.senderId, asAgent: message.senderId !== request.requesterId }, message.message, ticketStatuses))!.ticket
+      }
+      return publicTicket(ticket)
     },
 
     create: (tenantId: number, requester: Actor, request: { subject: string; message: string }): Promise<Ticket> =>
@@ -149,8 +178,9 @@ export function createTicketService({ transactions, ticketRepository, replyRepos
           if (moved && !nextStatuses[ticket.status].includes(status)) {
             throw new TicketTransitionError(ticket.status, status, nextStatuses[ticket.status])
           }
-          if (moved && status === 'IN_PROGRESS' && ticket.source === 'LIVECHAT_OFFLINE' && ticket.agent_id !== null) {
-            const live = await ticketRepository.findLiveOffline(tx, tenantId, ticket.agent_id)
+          const key = missedChatKeyOf(ticket)
+          if (moved && status === 'IN_PROGRESS' && key) {
+            const live = await ticketRepository.findLiveMissedChat(tx, tenantId, key)
             if (live && live.id !== ticket.id) throw new LiveOfflineTicketExistsError(live.id)
           }
           const reassigned = assigneeId !== undefined && assigneeId !== ticket.assignee_id
@@ -158,11 +188,12 @@ export function createTicketService({ transactions, ticketRepository, replyRepos
           return publicTicket(await ticketRepository.update(tx, tenantId, ticketId, { status, assigneeId }))
         })
       } catch (error) {
-        // Reopening races a new offline ticket for the same agent: the unique index decides, as above.
-        if (!isUniqueViolation(error, liveOfflineTicketIndex)) throw error
+        // Reopening races a new missed-chat ticket for the same key: the unique index decides, as above.
+        if (!isUniqueViolation(error, liveOfflineTicketIndex) && !isUniqueViolation(error, liveNoAgentTicketIndex)) throw error
         const executor = transactions.executor()
         const ticket = await visibleTicket(executor, tenantId, ticketId, editor)
-        const live = ticket.agent_id === null ? undefined : await ticketRepository.findLiveOffline(executor, tenantId, ticket.agent_id)
+        const key = missedChatKeyOf(ticket)
+        const live = key && (await ticketRepository.findLiveMissedChat(executor, tenantId, key))
         throw new LiveOfflineTicketExistsError(live?.id)
       }
     },

@@ -1,0 +1,87 @@
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { rowsOf } from '../../platform/database.js'
+import type { Executor, Transaction } from '../../platform/transactions.js'
+import { chatSessions } from '../livechat/livechat-tables.js'
+import { agentPresence } from '../presence/presence-table.js'
+import { tenants } from '../tenants/tenant-table.js'
+
+/** An ONLINE agent as routing weighs them: how many OPEN sessions they have here, and when they were last given one. */
+export type AgentLoad = { agentId: number; open: number; lastAssignedAt: number | null }
+
+// The first key of the tenant's routing lock (the second is the tenant id): "rout" in ASCII.
+const routingLockClass = 0x726f7574
+
+export const routingRepository = {
+  /**
+   * Holds the tenant's routing lock until the transaction ends: who gets which session is decided one decision
+   * at a time per tenant, on every instance. A transaction-level advisory lock, so it needs no row and ends
+   * with the commit, also through a transaction-pooling PgBouncer.
+   */
+  async lock(tx: Transaction, tenantId: number): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(${routingLockClass}, ${tenantId})`)
+  },
+
+  /** The same lock, only if no one holds it: a sweep leaves a tenant to whoever is routing there already. */
+  async tryLock(tx: Transaction, tenantId: number): Promise<boolean> {
+    const result = await tx.execute(sql`select pg_try_advisory_xact_lock(${routingLockClass}, ${tenantId}) as locked`)
+    return rowsOf<{ locked: boolean }>(result)[0].locked
+  },
+
+  async capacity(executor: Executor, tenantId: number): Promise<number> {
+    const [row] = await executor.select({ capacity: tenants.agentCapacity }).from(tenants).where(eq(tenants.id, tenantId))
+    return row?.capacity ?? 0
+  },
+
+  /** The tenant's ONLINE agents (a presence call within `ttlSeconds`) with their OPEN sessions here. */
+  async onlineAgentLoads(executor: Executor, tenantId: number, ttlSeconds: number): Promise<AgentLoad[]> {
+    const rows = await executor
+      .select({
+        agentId: agentPresence.agentId,
+        lastAssignedAt: agentPresence.lastAssignedAt,
+        open: sql<number>`(select count(*) from ${chatSessions} s
+          where s.tenant_id = ${agentPresence.tenantId} and s.agent_id = ${agentPresence.agentId} and s.status = 'OPEN')`.mapWith(Number),
+      })
+      .from(agentPresence)
+      .where(
+        and(
+          eq(agentPresence.tenantId, tenantId),
+          eq(agentPresence.status, 'ONLINE'),
+          sql`${agentPresence.updatedAt} > now() - make_interval(secs => ${ttlSeconds})`,
+        ),
+      )
+    return rows.map((row) => ({ agentId: row.agentId, open: row.open, lastAssignedAt: row.lastAssignedAt?.getTime() ?? null }))
+  },
+
+  /** Records that routing gave the agent a session now. */
+  async markAssigned(tx: Transaction, tenantId: number, agentId: number): Promise<void> {
+    await tx
+      .update(agentPresence)
+      .set({ lastAssignedAt: sql`clock_timestamp()` })
+      .where(and(eq(agentPresence.tenantId, tenantId), eq(agentPresence.agentId, agentId)))
+  },
+
+  /** Tenants with a queue: those a sweep looks at. */
+  async tenantsWithQueue(executor: Executor): Promise<number[]> {
+    const rows = await executor.selectDistinct({ tenantId: chatSessions.tenantId }).from(chatSessions).where(eq(chatSessions.status, 'QUEUED'))
+    return rows.map((row) => row.tenantId)
+  },
+
+  /** The QUEUED sessions that have waited `seconds` or more, oldest first. */
+  async expiredQueue(executor: Executor, tenantId: number, seconds: number): Promise<{ id: string; requesterId: number; subject: string | null }[]> {
+    const rows = await executor
+      .select({ id: chatSessions.id, requesterId: chatSessions.requesterId, subject: chatSessions.subject })
+      .from(chatSessions)
+      .where(
+        and(
+          eq(chatSessions.tenantId, tenantId),
+          eq(chatSessions.status, 'QUEUED'),
+          sql`${chatSessions.createdAt} <= clock_timestamp() - make_interval(secs => ${seconds})`,
+        ),
+      )
+      .orderBy(asc(chatSessions.createdAt), asc(chatSessions.id))
+    // Only tenant users' requests are ever QUEUED.
+    return rows.map((row) => ({ ...row, requesterId: row.requesterId! }))
+  },
+}
+
+export type RoutingRepository = typeof routingRepository
