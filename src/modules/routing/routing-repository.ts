@@ -38,8 +38,10 @@ export const routingRepository = {
       .select({
         agentId: agentPresence.agentId,
         lastAssignedAt: agentPresence.lastAssignedAt,
+        // Qualified by hand: drizzle leaves the outer columns bare in a one-table select, and bare they would
+        // mean the subquery's own.
         open: sql<number>`(select count(*) from ${chatSessions} s
-          where s.tenant_id = ${agentPresence.tenantId} and s.agent_id = ${agentPresence.agentId} and s.status = 'OPEN')`.mapWith(Number),
+          where s.tenant_id = agent_presence.tenant_id and s.agent_id = agent_presence.agent_id and s.status = 'OPEN')`.mapWith(Number),
       })
       .from(agentPresence)
       .where(
