@@ -85,7 +85,6 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
     sessionRepository,
     messageRepository,
     writeMessages,
-    presence,
     tickets,
     events,
     settings: {

@@ -208,11 +208,11 @@ async function seedSessions(server: ServerProcess, count: number, alsoOnline: nu
     sessionIds.push((await api(server, 'POST', '/livechat/sessions', agentHeaders(agentId), {})).id)
   }
   for (const agentId of alsoOnline) await api(server, 'PUT', '/livechat/agents/me/presence', agentHeaders(agentId), { status: 'ONLINE' })
-  const tenantUserHeaders = {
-    authorization: `Bearer ${sign({ sub: 5000, roles: ['TENANT_USER'], tenants: [tenant.id] })}`,
+  const userHeaders = (userId: number) => ({
+    authorization: `Bearer ${sign({ sub: userId, roles: ['TENANT_USER'], tenants: [tenant.id] })}`,
     'x-tenant-id': String(tenant.id),
-  }
-  return { tenantId: tenant.id as number, agentHeaders, tenantUserHeaders, sessionIds }
+  })
+  return { tenantId: tenant.id as number, agentHeaders, userHeaders, sessionIds }
 }
 
 /** `count` messages in a session, written in SQL (as many as a busy session gathers in years); their ids by position. */
@@ -241,7 +241,8 @@ const server = await startServerProcess(
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
 try {
   const churnAgents = Array.from({ length: connections }, (_, index) => 1001 + index)
-  const { tenantId, agentHeaders, tenantUserHeaders, sessionIds } = await seedSessions(server, 34, churnAgents)
+  const { tenantId, agentHeaders, userHeaders, sessionIds } = await seedSessions(server, 34, churnAgents)
+  const tenantUserHeaders = userHeaders(5000)
   const [shallowSession, deepSession, ...sendSessions] = sessionIds
   const shallowCursors = await seedMessages(sql, tenantId, shallowSession, shallowSessionMessages)
   const deepCursors = await seedMessages(sql, tenantId, deepSession, deepSessionMessages)
@@ -258,24 +259,27 @@ try {
   }
   const agentSessions = '/livechat/sessions'
   const clientSessions = '/livechat/client/sessions'
-  const nextChurnAgent = roundRobin(churnAgents)
-  type ChurnState = { agentId?: number; sessionId?: string }
-  // Each connection is one agent who starts a session and closes it, again and again.
-  const churn: autocannon.Request[] = [
-    {
-      setupRequest: (request, context: ChurnState) =>
-        withBody(request, { method: 'POST', path: agentSessions, headers: agentHeaders((context.agentId ??= nextChurnAgent())), body: '{}' }),
-      // A session left open by the warm-up's end is the one to close (400 names it).
-      onResponse: (_status, body, context: ChurnState) => {
-        const envelope = JSON.parse(body)
-        context.sessionId = envelope.data?.id ?? envelope.errors?.existing_session_id?.[0]
+  type ChurnState = { memberId?: number; sessionId?: string }
+  /** Each connection is one agent, or one tenant user, who starts a session and closes it, again and again. */
+  const churnOf = (members: number[], headersOf: (memberId: number) => Record<string, string>, prefix: string): autocannon.Request[] => {
+    const nextMember = roundRobin(members)
+    return [
+      {
+        setupRequest: (request, context: ChurnState) => withBody(request, { method: 'POST', path: prefix, headers: headersOf((context.memberId ??= nextMember())), body: '{}' }),
+        // A session left open by the warm-up's end is the one to close (400 names it).
+        onResponse: (_status, body, context: ChurnState) => {
+          const envelope = JSON.parse(body)
+          context.sessionId = envelope.data?.id ?? envelope.errors?.existing_session_id?.[0]
+        },
       },
-    },
-    {
-      setupRequest: (request, context: ChurnState) =>
-        withBody(request, { method: 'POST', path: `${agentSessions}/${context.sessionId}/close`, headers: agentHeaders(context.agentId!) }),
-    },
-  ]
+      {
+        setupRequest: (request, context: ChurnState) =>
+          withBody(request, { method: 'POST', path: `${prefix}/${context.sessionId}/close`, headers: headersOf(context.memberId!) }),
+      },
+    ]
+  }
+  // Tenant users' chats go to the ONLINE agents with the fewest sessions: the churning agents, and the 34 others.
+  const churnUsers = Array.from({ length: connections }, (_, index) => 6001 + index)
   const allScenarios: Scenario[] = [
     { name: `send, over ${sendSessions.length} sessions`, requests: sendTo(agent, agentSessions, sendSessions), floor: sendFloor(tenantId, sendSessions) },
     { name: 'send, into one session', requests: sendTo(agent, agentSessions, sendSessions.slice(0, 1)), floor: sendFloor(tenantId, sendSessions.slice(0, 1)) },
@@ -299,7 +303,8 @@ try {
       requests: pageOf(tenantUserHeaders, clientSessions, shallowSession, shallowCursors),
       floor: pageFloor(tenantId, shallowSession, shallowSessionMessages),
     },
-    { name: 'session start + close', requests: churn, floor: churnFloor(tenantId), requestsPerFloorRun: 2 },
+    { name: 'agent: session start + close', requests: churnOf(churnAgents, agentHeaders, agentSessions), floor: churnFloor(tenantId), requestsPerFloorRun: 2 },
+    { name: 'customer: chat start + close', requests: churnOf(churnUsers, userHeaders, clientSessions), floor: churnFloor(tenantId), requestsPerFloorRun: 2 },
   ]
   const scenarios = allScenarios.filter((scenario) => scenario.name.includes(values.only))
   const figures: Figures[] = []

@@ -45,7 +45,7 @@ export function createConversationService({ transactions, sessionRepository, mes
     async typing(tenantId: number, sessionId: string, actor: Actor): Promise<boolean> {
       const executor = transactions.executor()
       const session = await existingSession(executor, tenantId, sessionId)
-      if (session.status !== 'OPEN') throw new SessionClosedError()
+      if (session.status === 'CLOSED') throw new SessionClosedError()
       if (!typingLimiter.admit(tenantId, sessionId, actor.userId)) return false
       events.sendEphemeral(executor, typing(participant(tenantId, session, actor)))
       return true

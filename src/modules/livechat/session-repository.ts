@@ -67,21 +67,6 @@ const withUnread = ({ row, position, unread }: { row: SessionRow; position: numb
 /** A new session's first state: OPEN with its agent, or QUEUED (no agent). */
 export type NewSession = { id: string; agentId: number | null; requesterId: number; subject: string | null }
 
-/** How many QUEUED sessions of the tenant come before this row, plus one: its position. */
-async function queuedAhead(executor: Executor, tenantId: number, row: SessionRow): Promise<number> {
-  const [found] = await executor
-    .select({ position: sql<number>`count(*)`.mapWith(Number) })
-    .from(chatSessions)
-    .where(
-      and(
-        eq(chatSessions.tenantId, tenantId),
-        eq(chatSessions.status, 'QUEUED'),
-        sql`(${chatSessions.createdAt}, ${chatSessions.id}) <= (select created_at, id from ${chatSessions} where tenant_id = ${tenantId} and id = ${row.id})`,
-      ),
-    )
-  return found.position
-}
-
 export const sessionRepository = {
   /** Inserts an OPEN session an agent started, or nothing when the agent already has one open here (then `undefined`). */
   async insertOpen(tx: Transaction, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
@@ -94,8 +79,9 @@ export const sessionRepository = {
   },
 
   /**
-   * Inserts a session a tenant user asked for, OPEN with its agent or QUEUED. Stamped with the clock, not the
-   * transaction's start: under the tenant's routing lock that is arrival order, which the queue follows.
+   * Inserts a session a tenant user asked for, OPEN with its agent or QUEUED (its position is the caller's to
+   * tell). Stamped with the clock, not the transaction's start: under the tenant's routing lock that is arrival
+   * order, which the queue follows.
    */
   async insertRequested(tx: Transaction, tenantId: number, session: NewSession): Promise<SessionRecord> {
     const [row] = await tx
@@ -108,7 +94,7 @@ export const sessionRepository = {
         updatedAt: sql`clock_timestamp()`,
       })
       .returning()
-    return toSession(row, session.agentId === null ? await queuedAhead(tx, tenantId, row) : null)
+    return toSession(row, null)
   },
 
   /** The OPEN session the agent started here (not one routing gave them). */

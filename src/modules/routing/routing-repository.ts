@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
 import { chatSessions } from '../livechat/livechat-tables.js'
@@ -54,12 +54,13 @@ export const routingRepository = {
     return rows.map((row) => ({ agentId: row.agentId, open: row.open, lastAssignedAt: row.lastAssignedAt?.getTime() ?? null }))
   },
 
-  /** Records that routing gave the agent a session now. */
-  async markAssigned(tx: Transaction, tenantId: number, agentId: number): Promise<void> {
+  /** Records that routing gave these agents a session now. */
+  async markAssigned(tx: Transaction, tenantId: number, agentIds: number[]): Promise<void> {
+    if (agentIds.length === 0) return
     await tx
       .update(agentPresence)
       .set({ lastAssignedAt: sql`clock_timestamp()` })
-      .where(and(eq(agentPresence.tenantId, tenantId), eq(agentPresence.agentId, agentId)))
+      .where(and(eq(agentPresence.tenantId, tenantId), inArray(agentPresence.agentId, agentIds)))
   },
 
   /** Tenants with a queue: those a sweep looks at. */

@@ -9,12 +9,12 @@ import type { EventLog } from '../event-log/event-log.js'
 import { ActiveSessionExistsError, AgentOfflineError, SessionClosedError, SessionStartRaceError } from '../livechat/livechat-errors.js'
 import type { MessageRepository } from '../livechat/message-repository.js'
 import type { MessageWriter } from '../livechat/message-writer.js'
-import type { ChatSession, SessionRecord, SessionRepository } from '../livechat/session-repository.js'
-import type { PresenceService } from '../presence/presence-service.js'
+import type { SessionRecord, SessionRepository } from '../livechat/session-repository.js'
 import type { TicketService } from '../tickets/ticket-service.js'
 import { chooseAgent } from './agent-choice.js'
 import { AgentAtCapacityError, NoAgentOnlineError, NotRequesterError, NotSessionAgentError, RequesterHasSessionError } from './routing-errors.js'
 import type { AgentLoad, RoutingRepository } from './routing-repository.js'
+import { countAssignment, countRelease, leaveQueue, type RoutingState } from './routing-state.js'
 
 export type RoutingService = ReturnType<typeof createRoutingService>
 
@@ -24,7 +24,6 @@ type Dependencies = {
   sessionRepository: SessionRepository
   messageRepository: Pick<MessageRepository, 'transcript'>
   writeMessages: MessageWriter
-  presence: Pick<PresenceService, 'effectiveIn'>
   tickets: Pick<TicketService, 'fileMissedChat' | 'fileQueueTimeout'>
   events: Pick<EventLog, 'emit'>
   settings: {
@@ -35,43 +34,73 @@ type Dependencies = {
   }
 }
 
-type Routed = { tenantId: number; decide: (tx: Transaction) => Promise<unknown> }
+type Decision<Result> = (tx: Transaction, state: RoutingState) => Promise<Result>
+type Routed = { tenantId: number; decision: Decision<unknown> }
 
-// Decisions of one tenant that arrive together share one transaction, and so one hold of the routing lock and
-// one commit, up to this many.
+// Decisions of one tenant that arrive together share one transaction, and so one hold of the routing lock, one
+// reading of the tenant's routing state and one commit, up to this many.
 const maxDecisionsPerCommit = 64
 
 /**
  * Who has which session. Every decision of a tenant (a start on either side, a close, an assignment, serving the
  * queue) is made under the tenant's routing lock, so no agent goes over capacity, no session is given twice, and
  * the queue is served in arrival order, whichever instance decides. Decisions that arrive together are made one
- * after the other in one transaction and committed together. A decision refuses (a DomainError) before it writes.
+ * after the other in one transaction, on one reading of the tenant's agents and queue, and committed together.
+ * A decision refuses (a DomainError) before it writes.
  */
 export function createRoutingService(dependencies: Dependencies) {
-  const { transactions, routingRepository, sessionRepository, messageRepository, writeMessages, presence, tickets, events, settings } = dependencies
-  const decisions = transactions.groupCommit<Routed, unknown>({
+  const { transactions, routingRepository, sessionRepository, messageRepository, writeMessages, tickets, events, settings } = dependencies
+
+  /** Reads the tenant's routing state under its lock, filing the chats that waited too long on the way. */
+  async function readState(tx: Transaction, tenantId: number): Promise<RoutingState> {
+    const [capacity, agents, queue, expired] = await Promise.all([
+      routingRepository.capacity(tx, tenantId),
+      routingRepository.onlineAgentLoads(tx, tenantId, settings.presenceTtlSeconds),
+      sessionRepository.queue(tx, tenantId),
+      routingRepository.expiredQueue(tx, tenantId, settings.queueMaxWaitSeconds),
+    ])
+    const state: RoutingState = { capacity, agents, queue, assigned: new Set() }
+    for (const waiting of expired) {
+      leaveQueue(state, waiting.id)
+      await fileAsTicket(tx, tenantId, waiting)
+    }
+    if (expired.length > 0) tellPositions(tx, state, 1)
+    return state
+  }
+
+  /** Runs decisions of one tenant in its routing lock, in order; each comes to its result or its refusal. */
+  async function decideAll(tx: Transaction, tenantId: number, decisions: Decision<unknown>[]): Promise<Outcome<unknown>[]> {
+    await routingRepository.lock(tx, tenantId)
+    const state = await readState(tx, tenantId)
+    const outcomes: Outcome<unknown>[] = []
+    for (const decision of decisions) {
+      try {
+        outcomes.push({ ok: true, value: await decision(tx, state) })
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error
+        outcomes.push({ ok: false, error })
+      }
+    }
+    await routingRepository.markAssigned(tx, tenantId, [...state.assigned])
+    return outcomes
+  }
+
+  const batches = transactions.groupCommit<Routed, unknown>({
     keyOf: (routed) => routed.tenantId,
     maxBatchSize: maxDecisionsPerCommit,
     maxBatchesInFlight: 1,
     maxWaitMs: settings.waitMs,
     waitedTooLong: () => new PoolAcquireTimeoutError(settings.waitMs),
-    write: async (tx, batch) => {
-      await routingRepository.lock(tx, batch[0].tenantId)
-      const outcomes: Outcome<unknown>[] = []
-      for (const routed of batch) {
-        try {
-          outcomes.push({ ok: true, value: await routed.decide(tx) })
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error
-          outcomes.push({ ok: false, error })
-        }
-      }
-      return outcomes
-    },
+    write: (tx, batch) =>
+      decideAll(
+        tx,
+        batch[0].tenantId,
+        batch.map((routed) => routed.decision),
+      ),
     failsEveryItem: (error) => databaseUnavailableCode(error) !== undefined,
   })
-  const decide = <Result>(tenantId: number, decision: (tx: Transaction) => Promise<Result>): Promise<Result> =>
-    decisions.submit({ tenantId, decide: decision }) as Promise<Result>
+  const decide = <Result>(tenantId: number, decision: Decision<Result>): Promise<Result> =>
+    batches.submit({ tenantId, decision }) as Promise<Result>
 
   async function existing(tx: Transaction, tenantId: number, sessionId: string): Promise<SessionRecord> {
     const session = await sessionRepository.findById(tx, tenantId, sessionId)
@@ -79,13 +108,19 @@ export function createRoutingService(dependencies: Dependencies) {
     return session
   }
 
-  /** Gives the session to the agent, and counts it in their load for the rest of this decision. */
-  async function giveTo(tx: Transaction, tenantId: number, session: SessionRecord, agent: AgentLoad): Promise<SessionRecord & { agent_id: number }> {
-    const assigned = (await sessionRepository.assign(tx, tenantId, session.id, agent.agentId))!
-    await routingRepository.markAssigned(tx, tenantId, agent.agentId)
-    agent.open++
-    agent.lastAssignedAt = Date.now()
+  /** Every session in the queue from `from` on hears its position (it moved). */
+  function tellPositions(tx: Transaction, state: RoutingState, from: number): void {
+    state.queue.forEach((session, index) => {
+      if (index + 1 >= from) events.emit(tx, sessionQueued({ ...session, queue_position: index + 1 }))
+    })
+  }
+
+  /** Gives the session to the agent. */
+  async function giveTo(tx: Transaction, state: RoutingState, session: SessionRecord, agent: AgentLoad): Promise<SessionRecord & { agent_id: number }> {
+    const assigned = (await sessionRepository.assign(tx, session.tenant_id, session.id, agent.agentId))!
+    countAssignment(state, agent)
     const previousAgentId = session.status === 'OPEN' ? session.agent_id : null
+    countRelease(state, previousAgentId)
     for (const draft of sessionAssigned({ ...assigned, agent_id: agent.agentId }, previousAgentId)) events.emit(tx, draft)
     return { ...assigned, agent_id: agent.agentId }
   }
@@ -98,86 +133,76 @@ export function createRoutingService(dependencies: Dependencies) {
     if (closed) events.emit(tx, sessionChanged(closed))
   }
 
-  /**
-   * Serves the queue as far as seats allow, oldest first, after filing those that waited too long. Every session
-   * left in the queue from position `movedFrom` on (its place changed) hears its new position.
-   */
-  async function serveQueue(tx: Transaction, tenantId: number, movedFrom = Number.POSITIVE_INFINITY): Promise<void> {
-    const expired = await routingRepository.expiredQueue(tx, tenantId, settings.queueMaxWaitSeconds)
-    for (const waiting of expired) await fileAsTicket(tx, tenantId, waiting)
-    const queue = await sessionRepository.queue(tx, tenantId)
-    if (expired.length > 0) movedFrom = 1
-    if (queue.length === 0) return
-    const [capacity, loads] = await Promise.all([
-      routingRepository.capacity(tx, tenantId),
-      routingRepository.onlineAgentLoads(tx, tenantId, settings.presenceTtlSeconds),
-    ])
+  /** Serves the queue, oldest first, as far as seats allow; those left from position `movedFrom` on hear where they are. */
+  async function serveQueue(tx: Transaction, state: RoutingState, movedFrom = Number.POSITIVE_INFINITY): Promise<void> {
     let served = 0
-    for (const session of queue) {
-      const agent = chooseAgent(loads, capacity)
+    while (state.queue.length > 0) {
+      const agent = chooseAgent(state.agents, state.capacity)
       if (!agent) break
-      await giveTo(tx, tenantId, session, agent)
+      await giveTo(tx, state, state.queue.shift()!, agent)
       served++
     }
-    if (served > 0) movedFrom = 1
-    queue.slice(served).forEach((session, index) => {
-      const position = index + 1
-      if (position >= movedFrom) events.emit(tx, sessionQueued({ ...session, queue_position: position }))
-    })
+    tellPositions(tx, state, served > 0 ? 1 : movedFrom)
   }
 
-  /** A session an agent starts (the seed's rules): not refused for capacity, but counted in it. */
-  async function startAsAgent(tx: Transaction, tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }) {
-    const { agentId } = request
-    const open = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
-    if (open) throw new ActiveSessionExistsError(open.id)
-    if ((await presence.effectiveIn(tx, tenantId, agentId)).status !== 'ONLINE') {
-      return { offlineTicket: await tickets.fileMissedChat(tx, { tenantId, key: { source: 'LIVECHAT_OFFLINE', agentId }, requester, ...request }) }
-    }
-    const session = await sessionRepository.insertOpen(tx, tenantId, newId(), agentId)
-    // Under the routing lock only a start from outside it (an older instance during a rolling upgrade) can win the index.
-    if (!session) throw new SessionStartRaceError()
-    events.emit(tx, sessionChanged(session))
-    return { session: await withFirstMessage(tx, tenantId, session, requester, request.message) }
-  }
-
-  async function withFirstMessage(tx: Transaction, tenantId: number, session: SessionRecord, sender: Actor, text: string | undefined): Promise<SessionRecord> {
+  async function withFirstMessage(tx: Transaction, session: SessionRecord, sender: Actor, text: string | undefined): Promise<SessionRecord> {
     if (text === undefined) return session
-    const [sent] = await writeMessages(tx, tenantId, [{ sessionId: session.id, sender, text }])
+    const [sent] = await writeMessages(tx, session.tenant_id, [{ sessionId: session.id, sender, text }])
     if (!sent.ok) throw sent.error
     return sent.value.session
   }
 
+  /** A session an agent starts (the seed's rules): not refused for capacity, but counted in it. */
+  const startAsAgent =
+    (tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }): Decision<{ session?: SessionRecord; offlineTicketId?: string }> =>
+    async (tx, state) => {
+      const { agentId } = request
+      const open = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
+      if (open) throw new ActiveSessionExistsError(open.id)
+      const agent = state.agents.find((load) => load.agentId === agentId)
+      if (!agent) {
+        const ticket = await tickets.fileMissedChat(tx, { tenantId, key: { source: 'LIVECHAT_OFFLINE', agentId }, requester, ...request })
+        return { offlineTicketId: ticket.id }
+      }
+      const session = await sessionRepository.insertOpen(tx, tenantId, newId(), agentId)
+      // Under the routing lock only a start from outside it (an older instance during a rolling upgrade) can win the index.
+      if (!session) throw new SessionStartRaceError()
+      agent.open++
+      events.emit(tx, sessionChanged(session))
+      return { session: await withFirstMessage(tx, session, requester, request.message) }
+    }
+
   /** A chat a tenant user asks for: assigned to the least busy ONLINE agent, queued, or filed as a ticket. */
-  async function startAsRequester(tx: Transaction, tenantId: number, requester: Actor, request: { subject?: string; message?: string }) {
-    const live = await sessionRepository.findLiveByRequester(tx, tenantId, requester.userId)
-    if (live) throw new RequesterHasSessionError(live.id)
-    const loads = await routingRepository.onlineAgentLoads(tx, tenantId, settings.presenceTtlSeconds)
-    if (loads.length === 0) {
-      const key = { source: 'LIVECHAT_NO_AGENT', requesterId: requester.userId } as const
-      return { noAgentTicket: await tickets.fileMissedChat(tx, { tenantId, key, requester, ...request }) }
+  const startAsRequester =
+    (tenantId: number, requester: Actor, request: { subject?: string; message?: string }): Decision<{ session?: SessionRecord; noAgentTicketId?: string }> =>
+    async (tx, state) => {
+      const live = await sessionRepository.findLiveByRequester(tx, tenantId, requester.userId)
+      if (live) throw new RequesterHasSessionError(live.id)
+      if (state.agents.length === 0) {
+        const key = { source: 'LIVECHAT_NO_AGENT', requesterId: requester.userId } as const
+        return { noAgentTicketId: (await tickets.fileMissedChat(tx, { tenantId, key, requester, ...request })).id }
+      }
+      // Behind those already waiting, even when a seat has just freed: the queue is served first come, first served.
+      const agent = state.queue.length === 0 ? chooseAgent(state.agents, state.capacity) : undefined
+      const inserted = await sessionRepository.insertRequested(tx, tenantId, {
+        id: newId(),
+        agentId: agent?.agentId ?? null,
+        requesterId: requester.userId,
+        subject: request.subject ?? null,
+      })
+      if (agent) {
+        countAssignment(state, agent)
+        for (const draft of sessionAssigned({ ...inserted, agent_id: agent.agentId }, null)) events.emit(tx, draft)
+        return { session: await withFirstMessage(tx, inserted, requester, request.message) }
+      }
+      const queued = { ...inserted, queue_position: state.queue.length + 1 }
+      state.queue.push(queued)
+      events.emit(tx, sessionQueued(queued))
+      const session = await withFirstMessage(tx, queued, requester, request.message)
+      if (!chooseAgent(state.agents, state.capacity)) return { session }
+      await serveQueue(tx, state)
+      return { session: (await sessionRepository.findById(tx, tenantId, session.id))! }
     }
-    const [capacity, queue] = await Promise.all([routingRepository.capacity(tx, tenantId), sessionRepository.queue(tx, tenantId)])
-    const free = chooseAgent(loads, capacity)
-    // Behind those already waiting, even when a seat has just freed: the queue is served first come, first served.
-    const agent = queue.length === 0 ? free : undefined
-    const inserted = await sessionRepository.insertRequested(tx, tenantId, {
-      id: newId(),
-      agentId: agent?.agentId ?? null,
-      requesterId: requester.userId,
-      subject: request.subject ?? null,
-    })
-    if (agent) {
-      await routingRepository.markAssigned(tx, tenantId, agent.agentId)
-      for (const draft of sessionAssigned({ ...inserted, agent_id: agent.agentId }, null)) events.emit(tx, draft)
-    } else {
-      events.emit(tx, sessionQueued(inserted))
-    }
-    const session = await withFirstMessage(tx, tenantId, inserted, requester, request.message)
-    if (agent || !free) return { session }
-    await serveQueue(tx, tenantId)
-    return { session: (await sessionRepository.findById(tx, tenantId, session.id))! }
-  }
 
   return {
     /**
@@ -185,62 +210,57 @@ export function createRoutingService(dependencies: Dependencies) {
      * transaction as that decision, and the 400 names it.
      */
     async startSession(tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }): Promise<SessionRecord> {
-      const outcome = await decide(tenantId, (tx) => startAsAgent(tx, tenantId, requester, request))
+      const { session, offlineTicketId } = await decide(tenantId, startAsAgent(tenantId, requester, request))
       // Thrown after the commit, so the ticket stays.
-      if (outcome.offlineTicket) throw new AgentOfflineError(request.agentId, outcome.offlineTicket.id)
-      return outcome.session
+      if (offlineTicketId) throw new AgentOfflineError(request.agentId, offlineTicketId)
+      return session!
     },
 
     /** A tenant user asks for a chat: the session OPEN or QUEUED, or (no agent ONLINE) a 400 naming the ticket filed. */
     async requestChat(tenantId: number, requester: Actor, request: { subject?: string; message?: string }): Promise<SessionRecord> {
-      const outcome = await decide(tenantId, (tx) => startAsRequester(tx, tenantId, requester, request))
-      if (outcome.noAgentTicket) throw new NoAgentOnlineError(outcome.noAgentTicket.id)
-      return outcome.session
+      const { session, noAgentTicketId } = await decide(tenantId, startAsRequester(tenantId, requester, request))
+      if (noAgentTicketId) throw new NoAgentOnlineError(noAgentTicketId)
+      return session!
     },
 
     /**
      * Closes an OPEN or QUEUED session; closing a closed one changes nothing. `requesterId`: only that tenant user's
      * own chat may be closed. A freed seat serves the queue; the sessions behind a queued one move up.
      */
-    async close(tenantId: number, sessionId: string, requesterId?: number): Promise<void> {
-      await decide(tenantId, async (tx) => {
+    close: (tenantId: number, sessionId: string, requesterId?: number): Promise<void> =>
+      decide(tenantId, async (tx, state) => {
         const session = await existing(tx, tenantId, sessionId)
         if (requesterId !== undefined && session.requester_id !== requesterId) throw new NotRequesterError()
         if (session.status === 'CLOSED') return
         const closed = (await sessionRepository.close(tx, tenantId, sessionId))!
         events.emit(tx, sessionChanged(closed))
-        await serveQueue(tx, tenantId, session.queue_position ?? Number.POSITIVE_INFINITY)
-      })
-    },
+        if (session.status === 'OPEN') countRelease(state, session.agent_id)
+        await serveQueue(tx, state, leaveQueue(state, sessionId))
+      }),
 
     /** Takes a QUEUED session for the agent, or transfers an OPEN one from the caller, its agent, to them. */
     assign: (tenantId: number, sessionId: string, callerId: number, agentId: number): Promise<SessionRecord> =>
-      decide(tenantId, async (tx) => {
+      decide(tenantId, async (tx, state) => {
         const session = await existing(tx, tenantId, sessionId)
         if (session.status === 'CLOSED') throw new SessionClosedError()
         if (session.status === 'OPEN' && session.agent_id !== callerId) throw new NotSessionAgentError(session.agent_id)
         if (session.agent_id === agentId) return session
-        const [capacity, loads] = await Promise.all([
-          routingRepository.capacity(tx, tenantId),
-          routingRepository.onlineAgentLoads(tx, tenantId, settings.presenceTtlSeconds),
-        ])
-        const agent = loads.find((load) => load.agentId === agentId)
+        const agent = state.agents.find((load) => load.agentId === agentId)
         if (!agent) throw new AgentOfflineError(agentId)
-        if (agent.open >= capacity) throw new AgentAtCapacityError(agentId, capacity)
-        const assigned = await giveTo(tx, tenantId, session, agent)
-        await serveQueue(tx, tenantId, session.queue_position ?? Number.POSITIVE_INFINITY)
+        if (agent.open >= state.capacity) throw new AgentAtCapacityError(agentId, state.capacity)
+        const movedFrom = leaveQueue(state, sessionId)
+        const assigned = await giveTo(tx, state, session, agent)
+        await serveQueue(tx, state, movedFrom)
         return assigned
       }),
 
     /** Serves the tenant's queue now (an agent came ONLINE, capacity rose). */
-    serveQueue: (tenantId: number): Promise<void> => decide(tenantId, (tx) => serveQueue(tx, tenantId)),
+    serveQueue: (tenantId: number): Promise<void> => decide(tenantId, (tx, state) => serveQueue(tx, state)),
 
     /** The same, unless another decision of the tenant holds the lock (it serves the queue itself, or the next sweep will). */
     sweep: (tenantId: number): Promise<void> =>
       transactions.run(async (tx) => {
-        if (await routingRepository.tryLock(tx, tenantId)) await serveQueue(tx, tenantId)
+        if (await routingRepository.tryLock(tx, tenantId)) await decideAll(tx, tenantId, [(tx, state) => serveQueue(tx, state)])
       }),
   }
 }
-
-export type { ChatSession }

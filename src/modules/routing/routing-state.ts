@@ -1,0 +1,37 @@
+import type { SessionRecord } from '../livechat/session-repository.js'
+import type { AgentLoad } from './routing-repository.js'
+
+/**
+ * A tenant's routing picture for one batch of decisions: read once under the routing lock, then kept current by
+ * the decisions themselves, so each of them reads only what is its own (its session, its requester).
+ */
+export type RoutingState = {
+  capacity: number
+  /** The ONLINE agents, with their OPEN sessions. */
+  agents: AgentLoad[]
+  /** The QUEUED sessions, oldest first: a session's position is its index plus one. */
+  queue: SessionRecord[]
+  /** Agents given a session in this batch: their last assignment is written once, at its end. */
+  assigned: Set<number>
+}
+
+/** Counts a session given to the agent, in their load and in the order of last assignments. */
+export function countAssignment(state: RoutingState, agent: AgentLoad): void {
+  agent.open++
+  agent.lastAssignedAt = Date.now()
+  state.assigned.add(agent.agentId)
+}
+
+/** A session of this agent ended here, or went to another agent. */
+export function countRelease(state: RoutingState, agentId: number | null): void {
+  const agent = state.agents.find((load) => load.agentId === agentId)
+  if (agent) agent.open--
+}
+
+/** Takes a session out of the queue; returns the position it had, or undefined when it was not queued. */
+export function leaveQueue(state: RoutingState, sessionId: string): number | undefined {
+  const index = state.queue.findIndex((queued) => queued.id === sessionId)
+  if (index < 0) return undefined
+  state.queue.splice(index, 1)
+  return index + 1
+}
