@@ -6,7 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { build } from 'vite'
 import { browserSkipReason, launchChromium, servePages, startApiForPages } from '../helpers/browser.js'
-import { agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
+import { adminHeaders, agentHeaders, createTenant, openSession, sendMessage } from '../helpers/fixtures.js'
 import { assertResponseFitsSpec } from '../helpers/spec-validator.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { testNeeding } from '../helpers/test-needing.js'
@@ -202,6 +202,57 @@ t.test('the console: an agent and a tenant user chat live across origins', { ski
     t.pass('the ticket moved to IN_PROGRESS')
     await screen(t, agent, 'console-tickets')
     t.pass('the reply is shown')
+  })
+
+  await t.test('a customer waits in the queue while the agent is full, and is served when a seat frees', async (t) => {
+    const routedTenantId = await createTenant(t, api, 'Routed')
+    const capacity = await api.call(t, 'updateTenant', { method: 'PATCH', url: `/admin/tenants/${routedTenantId}`, headers: adminHeaders(api), payload: { agent_capacity: 1 } })
+    t.equal(capacity.statusCode, 200, 'agent_capacity is 1')
+    const customerToken = api.token({ sub: 5, roles: ['TENANT_USER'], tenants: [routedTenantId] })
+    const customer = await signIn(await newContext(), tenantOrigin, api.url, customerToken, routedTenantId)
+    await customer.getByRole('button', { name: 'Start a chat' }).click()
+    await customer.getByRole('alert').getByText(/^No agent is online .* ticket [0-9a-f-]{36};/).waitFor()
+    t.pass('with no agent online, the customer is told which ticket keeps the request')
+
+    const agentToken = api.token({ sub: 1, roles: ['SUPPORT_AGENT'], tenants: [routedTenantId] })
+    const routedAgent = await signIn(await newContext(), agentOrigin, api.url, agentToken, routedTenantId)
+    await routedAgent.getByRole('button', { name: 'Start session' }).click()
+    await composer(routedAgent).waitFor()
+    t.pass('the agent has one open chat: no free seat at agent_capacity 1')
+
+    await customer.getByLabel('Subject').fill('Tidak bisa masuk')
+    await customer.getByLabel('First message').fill('Halo, saya menunggu')
+    await customer.getByRole('button', { name: 'Start a chat' }).click()
+    await customer.getByRole('status', { name: 'Queue position' }).getByText('number 1 in the queue').waitFor()
+    await messages(customer).getByText('Halo, saya menunggu').waitFor()
+    t.pass('the customer waits with their first message, and sees their place in the queue')
+
+    const queued = routedAgent.getByRole('list', { name: 'Queued chats' })
+    await queued.getByText('User 5').waitFor()
+    await queued.getByRole('button', { name: 'Take' }).click()
+    await routedAgent.getByRole('alert').getByText('You have as many open chats as this tenant allows: close one first.').waitFor()
+    t.pass('the agent sees the queue, and a take past capacity is refused in words')
+    await screen(t, routedAgent, 'console-queue')
+    await screen(t, customer, 'console-queued')
+
+    await routedAgent.getByRole('button', { name: 'Close session' }).click()
+    await customer.getByRole('heading', { name: /OPEN with Agent 1$/ }).waitFor()
+    await composer(customer).waitFor()
+    t.pass('a seat frees: the customer’s chat is open with the agent')
+    await routedAgent.getByText('Nobody is waiting.').waitFor()
+    await routedAgent.getByRole('list', { name: 'Sessions' }).getByRole('button', { name: /OPEN/ }).click()
+    await messages(routedAgent).getByText('Halo, saya menunggu').waitFor()
+    t.pass('the agent has the chat, with what the customer wrote while waiting')
+
+    await routedAgent.getByLabel('Transfer to agent').fill('99')
+    await routedAgent.getByRole('button', { name: 'Transfer' }).click()
+    await routedAgent.getByRole('alert').getByText('Agent 99 is offline.').waitFor()
+    t.pass('a transfer to an offline agent is refused in words')
+
+    await customer.getByRole('button', { name: 'Leave chat' }).click()
+    await customer.getByText('This session is closed.').waitFor()
+    await routedAgent.getByText('This session is closed.').waitFor()
+    t.pass('the customer leaves, and the agent sees the chat closed')
   })
 
   t.same(answers.misfits, [], `every answer the console received fits openapi.yaml (${answers.checked} checked)`)

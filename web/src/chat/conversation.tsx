@@ -11,7 +11,7 @@ type Props = {
   session: ChatSession
   me: number
   live: Live
-  /** Shown above the history: the agent's close button. */
+  /** Shown above the history: the agent's close and transfer, the requester's leave. */
   actions?: preact.ComponentChildren
 }
 
@@ -120,6 +120,7 @@ export function Conversation({ side, session, me, live, actions }: Props) {
       <header class="conversation-header">
         <h2>
           Session <code>{session.id.slice(-8)}</code> <span class={`status status-${session.status.toLowerCase()}`}>{session.status}</span>
+          {session.agent_id !== null && <small> with Agent {session.agent_id}</small>}
         </h2>
         {actions}
       </header>
@@ -143,8 +144,14 @@ export function Conversation({ side, session, me, live, actions }: Props) {
       <p class="typing" aria-live="polite">{typing ? `${typing.who} is typing…` : ''}</p>
       {session.status === 'OPEN' ? (
         <Composer label="Message" onTyping={() => side.typing(session.id)} onSend={(text, key) => side.send(session.id, text, key)} onSent={(message) => merge([message], 'after')} />
+      ) : session.status === 'QUEUED' ? (
+        <p class="queue-note" role="status" aria-label="Queue position">
+          Waiting for an agent: number {session.queue_position} in the queue.
+        </p>
       ) : (
-        <p class="closed-note">This session is closed.</p>
+        <p class="closed-note">
+          This session is closed.{session.ticket_id !== null && <> No agent was free in time: it became ticket <code>{session.ticket_id}</code>.</>}
+        </p>
       )}
     </section>
   )

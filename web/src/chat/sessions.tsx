@@ -1,4 +1,4 @@
-import type { ChatSession } from '@livechat-api/client'
+import type { ChatSession, Schema } from '@livechat-api/client'
 import { useEffect } from 'preact/hooks'
 import { LoadMore } from '../feedback'
 import type { Live } from '../live'
@@ -7,8 +7,8 @@ import { formatDateTime } from '../text'
 import type { ChatSide } from './sides'
 
 /**
- * The sessions a side sees, newest first, kept current by the stream: new sessions appear, closed ones change,
- * and messages from others count as unread until their session is opened.
+ * The sessions a side sees, newest first, kept current by the stream: new sessions appear, closed, queued and
+ * assigned ones change, and messages from others count as unread until their session is opened.
  */
 export function useSessions(side: ChatSide, live: Live, me: number, openId: string | undefined) {
   const { items: sessions, setItems: setSessions, moreLeft, loadMore, problem } = usePagedList(side.sessions, [side])
@@ -16,11 +16,18 @@ export function useSessions(side: ChatSide, live: Live, me: number, openId: stri
   const remember = (added: ChatSession) => setSessions((shown) => (shown.some((session) => session.id === added.id) ? shown : [added, ...shown]))
   const update = (id: string, change: (session: ChatSession) => ChatSession) =>
     setSessions((shown) => shown.map((session) => (session.id === id ? change(session) : session)))
+  // A chat asked for by a tenant user reaches this side first as queued or assigned, never as opened.
+  const changedOrAdded = (change: Schema<'ChatSessionChange'>) =>
+    setSessions((shown) =>
+      shown.some((session) => session.id === change.id)
+        ? shown.map((session) => (session.id === change.id ? { ...session, ...change } : session))
+        : [{ unread_count: 0, ...change }, ...shown],
+    )
 
   live.useListener(
     (event) => {
-      if (event.type === 'session.opened') {
-        remember({ ...event.session, unread_count: 0 })
+      if (event.type === 'session.opened' || event.type === 'session.queued' || event.type === 'session.assigned') {
+        changedOrAdded(event.session)
       } else if (event.type === 'session.closed') {
         update(event.session_id, (session) => ({ ...session, ...event.session }))
       } else if (event.type === 'message.created' && event.message.sender_id !== me && event.session_id !== openId) {
@@ -35,7 +42,7 @@ export function useSessions(side: ChatSide, live: Live, me: number, openId: stri
     if (openId) update(openId, (session) => ({ ...session, unread_count: 0 }))
   }, [openId])
 
-  return { sessions, moreLeft, loadMore, problem, update, remember }
+  return { sessions, moreLeft, loadMore, problem, update, remember, changedOrAdded }
 }
 
 type ListProps = {
@@ -45,6 +52,10 @@ type ListProps = {
   moreLeft: boolean
   onMore: () => void
 }
+
+// A session closed while queued never had an agent.
+const holderOf = (session: ChatSession) =>
+  session.status === 'QUEUED' ? `Number ${session.queue_position} in the queue` : session.agent_id === null ? 'No agent' : `Agent ${session.agent_id}`
 
 export function SessionList({ sessions, openId, onOpen, moreLeft, onMore }: ListProps) {
   if (sessions.length === 0) return <p class="empty">No sessions yet.</p>
@@ -65,7 +76,7 @@ export function SessionList({ sessions, openId, onOpen, moreLeft, onMore }: List
                 </span>
               )}
               <small>
-                Agent {session.agent_id} · {formatDateTime(session.created_at)}
+                {holderOf(session)} · {formatDateTime(session.created_at)}
               </small>
             </button>
           </li>

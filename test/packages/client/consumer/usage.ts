@@ -19,6 +19,16 @@ export async function use(client: LivechatClient): Promise<void> {
   if (started.ok) holds<Equal<typeof started.data, ChatSession>>()
   else holds<Equal<typeof started.errors, Record<string, string[]>>>()
 
+  // A tenant user's chat: 201 OPEN and 202 QUEUED are one success type; the agent is the API's choice.
+  const asked = await client.POST('/livechat/client/sessions', { body: { subject: 'Cannot log in', message: 'Halo' } })
+  if (asked.ok) holds<Equal<typeof asked.data, ChatSession>>()
+  // @ts-expect-error the subject is text
+  await client.POST('/livechat/client/sessions', { body: { subject: 42 } })
+  const taken = await client.POST('/livechat/sessions/{id}/assign', { params: { path: { id: 'x' } } })
+  if (taken.ok) holds<Equal<typeof taken.data.agent_id, number | null>>()
+  // @ts-expect-error the queue is one status of the list, not a path of its own
+  await client.GET('/livechat/sessions/queue')
+
   const sent = await client.POST('/livechat/sessions/{id}/messages', { params: { path: { id: 'x' } }, body: { message: 'hi' } })
   if (sent.ok) holds<Equal<typeof sent.data, ChatMessage>>()
 
@@ -51,6 +61,8 @@ export async function use(client: LivechatClient): Promise<void> {
   for await (const event of client.events({ side: 'agent' })) {
     holds<Equal<typeof event, StreamEvent>>()
     if (event.type === 'message.created') holds<Equal<typeof event.message, ChatMessage>>()
+    if (event.type === 'session.queued') holds<Equal<typeof event.session.queue_position, number | null>>()
+    if (event.type === 'session.assigned') holds<Equal<typeof event.previous_agent_id, number | null>>()
   }
 
   const result: ApiResult<ChatSession, components['schemas']['Meta']> = started
