@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
 import { integerArray, isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
@@ -97,22 +97,30 @@ export const sessionRepository = {
     return toSession(row, null)
   },
 
-  /** The OPEN session the agent started here (not one routing gave them). */
-  async findOpenByAgent(executor: Executor, tenantId: number, agentId: number): Promise<SessionRecord | undefined> {
-    const [row] = await executor
+  /**
+   * In one statement, the sessions a batch of routing decisions is about: these sessions, the OPEN or QUEUED
+   * sessions of these requesters, and the OPEN sessions these agents started themselves (not those routing gave them).
+   */
+  async involved(executor: Executor, tenantId: number, keys: { ids: string[]; requesterIds: number[]; agentIds: number[] }): Promise<SessionRecord[]> {
+    const rows = await executor
       .select()
       .from(chatSessions)
-      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.agentId, agentId), eq(chatSessions.status, 'OPEN'), isNull(chatSessions.requesterId)))
-    return row && toSession(row, null)
-  },
-
-  /** The requester's OPEN or QUEUED session here. */
-  async findLiveByRequester(executor: Executor, tenantId: number, requesterId: number): Promise<SessionRecord | undefined> {
-    const [found] = await executor
-      .select({ row: chatSessions, position: queuePosition })
-      .from(chatSessions)
-      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.requesterId, requesterId), inArray(chatSessions.status, ['OPEN', 'QUEUED'])))
-    return found && withPosition(found)
+      .where(
+        and(
+          eq(chatSessions.tenantId, tenantId),
+          or(
+            keys.ids.length > 0 ? inArray(chatSessions.id, keys.ids) : undefined,
+            keys.requesterIds.length > 0
+              ? and(inArray(chatSessions.requesterId, keys.requesterIds), inArray(chatSessions.status, ['OPEN', 'QUEUED']))
+              : undefined,
+            keys.agentIds.length > 0
+              ? and(inArray(chatSessions.agentId, keys.agentIds), eq(chatSessions.status, 'OPEN'), isNull(chatSessions.requesterId))
+              : undefined,
+          ),
+        ),
+      )
+    // Positions are the caller's to tell: it holds the queue.
+    return rows.map((row) => toSession(row, null))
   },
 
   async findById(executor: Executor, tenantId: number, id: string): Promise<SessionRecord | undefined> {

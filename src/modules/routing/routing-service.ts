@@ -14,7 +14,17 @@ import type { TicketService } from '../tickets/ticket-service.js'
 import { chooseAgent } from './agent-choice.js'
 import { AgentAtCapacityError, NoAgentOnlineError, NotRequesterError, NotSessionAgentError, RequesterHasSessionError } from './routing-errors.js'
 import type { AgentLoad, RoutingRepository } from './routing-repository.js'
-import { countAssignment, countRelease, leaveQueue, type RoutingState } from './routing-state.js'
+import {
+  agentStartedSessionOf,
+  countAssignment,
+  countRelease,
+  leaveQueue,
+  liveSessionOf,
+  remember,
+  sessionOf,
+  type Involved,
+  type RoutingState,
+} from './routing-state.js'
 
 export type RoutingService = ReturnType<typeof createRoutingService>
 
@@ -35,7 +45,7 @@ type Dependencies = {
 }
 
 type Decision<Result> = (tx: Transaction, state: RoutingState) => Promise<Result>
-type Routed = { tenantId: number; decision: Decision<unknown> }
+type Routed = { tenantId: number; involved: Involved; decision: Decision<unknown> }
 
 // Decisions of one tenant that arrive together share one transaction, and so one hold of the routing lock, one
 // reading of the tenant's routing state and one commit, up to this many.
@@ -51,29 +61,49 @@ const maxDecisionsPerCommit = 64
 export function createRoutingService(dependencies: Dependencies) {
   const { transactions, routingRepository, sessionRepository, messageRepository, writeMessages, tickets, events, settings } = dependencies
 
-  /** Reads the tenant's routing state under its lock, filing the chats that waited too long on the way. */
-  async function readState(tx: Transaction, tenantId: number): Promise<RoutingState> {
-    const [capacity, agents, queue, expired] = await Promise.all([
+  /** The sessions the decisions are about, read in one statement (none for a batch that only serves the queue). */
+  async function involvedSessions(tx: Transaction, tenantId: number, involved: Involved[]): Promise<SessionRecord[]> {
+    const present = <Key>(keys: (Key | undefined)[]) => [...new Set(keys.filter((key): key is Key => key !== undefined))]
+    const keys = {
+      ids: present(involved.map((one) => one.sessionId)),
+      requesterIds: present(involved.map((one) => one.requesterId)),
+      agentIds: present(involved.map((one) => one.agentId)),
+    }
+    if (keys.ids.length + keys.requesterIds.length + keys.agentIds.length === 0) return []
+    return sessionRepository.involved(tx, tenantId, keys)
+  }
+
+  /**
+   * Takes the tenant's routing lock and reads its routing state, and what the decisions are about, in one round trip
+   * (the reads queue behind the lock on the connection); files the chats that waited too long on the way.
+   */
+  async function readState(tx: Transaction, tenantId: number, involved: Involved[]): Promise<RoutingState> {
+    const [, capacity, agents, queue, expired, sessions] = await Promise.all([
+      routingRepository.lock(tx, tenantId),
       routingRepository.capacity(tx, tenantId),
       routingRepository.onlineAgentLoads(tx, tenantId, settings.presenceTtlSeconds),
       sessionRepository.queue(tx, tenantId),
       routingRepository.expiredQueue(tx, tenantId, settings.queueMaxWaitSeconds),
+      involvedSessions(tx, tenantId, involved),
     ])
-    const state: RoutingState = { capacity, agents, queue, assigned: new Set() }
+    const state: RoutingState = { capacity, agents, queue, assigned: new Set(), sessions: new Map(sessions.map((session) => [session.id, session])) }
     for (const waiting of expired) {
       leaveQueue(state, waiting.id)
-      await fileAsTicket(tx, tenantId, waiting)
+      await fileAsTicket(tx, state, tenantId, waiting)
     }
     if (expired.length > 0) tellPositions(tx, state, 1)
     return state
   }
 
   /** Runs decisions of one tenant in its routing lock, in order; each comes to its result or its refusal. */
-  async function decideAll(tx: Transaction, tenantId: number, decisions: Decision<unknown>[]): Promise<Outcome<unknown>[]> {
-    await routingRepository.lock(tx, tenantId)
-    const state = await readState(tx, tenantId)
+  async function decideAll(tx: Transaction, tenantId: number, batch: Omit<Routed, 'tenantId'>[]): Promise<Outcome<unknown>[]> {
+    const state = await readState(
+      tx,
+      tenantId,
+      batch.map((routed) => routed.involved),
+    )
     const outcomes: Outcome<unknown>[] = []
-    for (const decision of decisions) {
+    for (const { decision } of batch) {
       try {
         outcomes.push({ ok: true, value: await decision(tx, state) })
       } catch (error) {
@@ -91,19 +121,14 @@ export function createRoutingService(dependencies: Dependencies) {
     maxBatchesInFlight: 1,
     maxWaitMs: settings.waitMs,
     waitedTooLong: () => new PoolAcquireTimeoutError(settings.waitMs),
-    write: (tx, batch) =>
-      decideAll(
-        tx,
-        batch[0].tenantId,
-        batch.map((routed) => routed.decision),
-      ),
+    write: (tx, batch) => decideAll(tx, batch[0].tenantId, batch),
     failsEveryItem: (error) => databaseUnavailableCode(error) !== undefined,
   })
-  const decide = <Result>(tenantId: number, decision: Decision<Result>): Promise<Result> =>
-    batches.submit({ tenantId, decision }) as Promise<Result>
+  const decide = <Result>(tenantId: number, involved: Involved, decision: Decision<Result>): Promise<Result> =>
+    batches.submit({ tenantId, involved, decision }) as Promise<Result>
 
-  async function existing(tx: Transaction, tenantId: number, sessionId: string): Promise<SessionRecord> {
-    const session = await sessionRepository.findById(tx, tenantId, sessionId)
+  function existing(state: RoutingState, sessionId: string): SessionRecord {
+    const session = sessionOf(state, sessionId)
     if (!session) throw new NotFoundError('Session')
     return session
   }
@@ -118,6 +143,7 @@ export function createRoutingService(dependencies: Dependencies) {
   /** Gives the session to the agent. */
   async function giveTo(tx: Transaction, state: RoutingState, session: SessionRecord, agent: AgentLoad): Promise<SessionRecord & { agent_id: number }> {
     const assigned = (await sessionRepository.assign(tx, session.tenant_id, session.id, agent.agentId))!
+    remember(state, assigned)
     countAssignment(state, agent)
     const previousAgentId = session.status === 'OPEN' ? session.agent_id : null
     countRelease(state, previousAgentId)
@@ -126,11 +152,13 @@ export function createRoutingService(dependencies: Dependencies) {
   }
 
   /** A queued chat that waited too long: CLOSED, as a ticket with its subject and messages. */
-  async function fileAsTicket(tx: Transaction, tenantId: number, waiting: { id: string; requesterId: number; subject: string | null }) {
+  async function fileAsTicket(tx: Transaction, state: RoutingState, tenantId: number, waiting: { id: string; requesterId: number; subject: string | null }) {
     const messages = await messageRepository.transcript(tx, tenantId, waiting.id)
     const ticket = await tickets.fileQueueTimeout(tx, { tenantId, requesterId: waiting.requesterId, subject: waiting.subject, messages })
     const closed = await sessionRepository.close(tx, tenantId, waiting.id, ticket.id)
-    if (closed) events.emit(tx, sessionChanged(closed))
+    if (!closed) return
+    remember(state, closed)
+    events.emit(tx, sessionChanged(closed))
   }
 
   /** Serves the queue, oldest first, as far as seats allow; those left from position `movedFrom` on hear where they are. */
@@ -157,7 +185,7 @@ export function createRoutingService(dependencies: Dependencies) {
     (tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }): Decision<{ session?: SessionRecord; offlineTicketId?: string }> =>
     async (tx, state) => {
       const { agentId } = request
-      const open = await sessionRepository.findOpenByAgent(tx, tenantId, agentId)
+      const open = agentStartedSessionOf(state, agentId)
       if (open) throw new ActiveSessionExistsError(open.id)
       const agent = state.agents.find((load) => load.agentId === agentId)
       if (!agent) {
@@ -167,6 +195,7 @@ export function createRoutingService(dependencies: Dependencies) {
       const session = await sessionRepository.insertOpen(tx, tenantId, newId(), agentId)
       // Under the routing lock only a start from outside it (an older instance during a rolling upgrade) can win the index.
       if (!session) throw new SessionStartRaceError()
+      remember(state, session)
       agent.open++
       events.emit(tx, sessionChanged(session))
       return { session: await withFirstMessage(tx, session, requester, request.message) }
@@ -176,7 +205,7 @@ export function createRoutingService(dependencies: Dependencies) {
   const startAsRequester =
     (tenantId: number, requester: Actor, request: { subject?: string; message?: string }): Decision<{ session?: SessionRecord; noAgentTicketId?: string }> =>
     async (tx, state) => {
-      const live = await sessionRepository.findLiveByRequester(tx, tenantId, requester.userId)
+      const live = liveSessionOf(state, requester.userId)
       if (live) throw new RequesterHasSessionError(live.id)
       if (state.agents.length === 0) {
         const key = { source: 'LIVECHAT_NO_AGENT', requesterId: requester.userId } as const
@@ -190,6 +219,7 @@ export function createRoutingService(dependencies: Dependencies) {
         requesterId: requester.userId,
         subject: request.subject ?? null,
       })
+      remember(state, inserted)
       if (agent) {
         countAssignment(state, agent)
         for (const draft of sessionAssigned({ ...inserted, agent_id: agent.agentId }, null)) events.emit(tx, draft)
@@ -210,7 +240,7 @@ export function createRoutingService(dependencies: Dependencies) {
      * transaction as that decision, and the 400 names it.
      */
     async startSession(tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }): Promise<SessionRecord> {
-      const { session, offlineTicketId } = await decide(tenantId, startAsAgent(tenantId, requester, request))
+      const { session, offlineTicketId } = await decide(tenantId, { agentId: request.agentId }, startAsAgent(tenantId, requester, request))
       // Thrown after the commit, so the ticket stays.
       if (offlineTicketId) throw new AgentOfflineError(request.agentId, offlineTicketId)
       return session!
@@ -218,7 +248,7 @@ export function createRoutingService(dependencies: Dependencies) {
 
     /** A tenant user asks for a chat: the session OPEN or QUEUED, or (no agent ONLINE) a 400 naming the ticket filed. */
     async requestChat(tenantId: number, requester: Actor, request: { subject?: string; message?: string }): Promise<SessionRecord> {
-      const { session, noAgentTicketId } = await decide(tenantId, startAsRequester(tenantId, requester, request))
+      const { session, noAgentTicketId } = await decide(tenantId, { requesterId: requester.userId }, startAsRequester(tenantId, requester, request))
       if (noAgentTicketId) throw new NoAgentOnlineError(noAgentTicketId)
       return session!
     },
@@ -228,11 +258,12 @@ export function createRoutingService(dependencies: Dependencies) {
      * own chat may be closed. A freed seat serves the queue; the sessions behind a queued one move up.
      */
     close: (tenantId: number, sessionId: string, requesterId?: number): Promise<void> =>
-      decide(tenantId, async (tx, state) => {
-        const session = await existing(tx, tenantId, sessionId)
+      decide(tenantId, { sessionId }, async (tx, state) => {
+        const session = existing(state, sessionId)
         if (requesterId !== undefined && session.requester_id !== requesterId) throw new NotRequesterError()
         if (session.status === 'CLOSED') return
         const closed = (await sessionRepository.close(tx, tenantId, sessionId))!
+        remember(state, closed)
         events.emit(tx, sessionChanged(closed))
         if (session.status === 'OPEN') countRelease(state, session.agent_id)
         await serveQueue(tx, state, leaveQueue(state, sessionId))
@@ -240,8 +271,8 @@ export function createRoutingService(dependencies: Dependencies) {
 
     /** Takes a QUEUED session for the agent, or transfers an OPEN one from the caller, its agent, to them. */
     assign: (tenantId: number, sessionId: string, callerId: number, agentId: number): Promise<SessionRecord> =>
-      decide(tenantId, async (tx, state) => {
-        const session = await existing(tx, tenantId, sessionId)
+      decide(tenantId, { sessionId }, async (tx, state) => {
+        const session = existing(state, sessionId)
         if (session.status === 'CLOSED') throw new SessionClosedError()
         if (session.status === 'OPEN' && session.agent_id !== callerId) throw new NotSessionAgentError(session.agent_id)
         if (session.agent_id === agentId) return session
@@ -255,12 +286,12 @@ export function createRoutingService(dependencies: Dependencies) {
       }),
 
     /** Serves the tenant's queue now (an agent came ONLINE, capacity rose). */
-    serveQueue: (tenantId: number): Promise<void> => decide(tenantId, (tx, state) => serveQueue(tx, state)),
+    serveQueue: (tenantId: number): Promise<void> => decide(tenantId, {}, (tx, state) => serveQueue(tx, state)),
 
     /** The same, unless another decision of the tenant holds the lock (it serves the queue itself, or the next sweep will). */
     sweep: (tenantId: number): Promise<void> =>
       transactions.run(async (tx) => {
-        if (await routingRepository.tryLock(tx, tenantId)) await decideAll(tx, tenantId, [(tx, state) => serveQueue(tx, state)])
+        if (await routingRepository.tryLock(tx, tenantId)) await decideAll(tx, tenantId, [{ involved: {}, decision: (tx, state) => serveQueue(tx, state) }])
       }),
   }
 }

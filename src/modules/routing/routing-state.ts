@@ -13,6 +13,27 @@ export type RoutingState = {
   queue: SessionRecord[]
   /** Agents given a session in this batch: their last assignment is written once, at its end. */
   assigned: Set<number>
+  /** The sessions the batch's decisions are about, by id, as they stand now. */
+  sessions: Map<string, SessionRecord>
+}
+
+/** What a decision is about, read for the whole batch at its start. */
+export type Involved = { sessionId?: string; requesterId?: number; agentId?: number }
+
+/** The session as it stands now (positions aside), or undefined when the batch knows of none. */
+export const sessionOf = (state: RoutingState, sessionId: string): SessionRecord | undefined => state.sessions.get(sessionId)
+
+/** The requester's OPEN or QUEUED session. */
+export const liveSessionOf = (state: RoutingState, requesterId: number): SessionRecord | undefined =>
+  [...state.sessions.values()].find((session) => session.requester_id === requesterId && session.status !== 'CLOSED')
+
+/** The OPEN session the agent started themselves. */
+export const agentStartedSessionOf = (state: RoutingState, agentId: number): SessionRecord | undefined =>
+  [...state.sessions.values()].find((session) => session.agent_id === agentId && session.requester_id === null && session.status === 'OPEN')
+
+/** Keeps the batch's picture of a session current after a decision wrote it. */
+export function remember(state: RoutingState, session: SessionRecord): void {
+  state.sessions.set(session.id, session)
 }
 
 /** Counts a session given to the agent, in their load and in the order of last assignments. */
