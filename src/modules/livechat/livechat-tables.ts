@@ -17,6 +17,8 @@ export const chatSessions = pgTable(
     status: text('status', { enum: sessionStatuses }).notNull(),
     // What a tenant user said the chat is about: the subject of the ticket it turns into if it waits too long.
     subject: text('subject'),
+    // When routing last gave the session to an agent: an agent's latest decides who is longest without a new chat.
+    assignedAt: timestamp('assigned_at', { withTimezone: true }),
     // The ticket a queued session turned into when it waited too long.
     ticketId: uuid('ticket_id'),
     // The number of the last message sent; bumped under the session's row lock so messages are
@@ -39,6 +41,8 @@ export const chatSessions = pgTable(
       .where(sql`status in ('OPEN', 'QUEUED')`),
     // Each agent's load, counted by routing.
     index('chat_sessions_open_by_agent').on(table.tenantId, table.agentId).where(sql`status = 'OPEN'`),
+    // Each agent's last assignment, read backwards from the end.
+    index('chat_sessions_assignments').on(table.tenantId, table.agentId, table.assignedAt).where(sql`assigned_at is not null`),
     // The tenant's queue, oldest first.
     index('chat_sessions_queue').on(table.tenantId, table.createdAt, table.id).where(sql`status = 'QUEUED'`),
     index('chat_sessions_newest_first').on(table.tenantId, table.createdAt, table.id),

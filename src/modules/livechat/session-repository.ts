@@ -90,6 +90,7 @@ export const sessionRepository = {
         tenantId,
         ...session,
         status: session.agentId === null ? 'QUEUED' : 'OPEN',
+        assignedAt: session.agentId === null ? null : sql`clock_timestamp()`,
         createdAt: sql`clock_timestamp()`,
         updatedAt: sql`clock_timestamp()`,
       })
@@ -142,7 +143,7 @@ export const sessionRepository = {
   async assign(tx: Transaction, tenantId: number, id: string, agentId: number): Promise<SessionRecord | undefined> {
     const [row] = await tx
       .update(chatSessions)
-      .set({ agentId, status: 'OPEN', updatedAt: sql`clock_timestamp()` })
+      .set({ agentId, status: 'OPEN', assignedAt: sql`clock_timestamp()`, updatedAt: sql`clock_timestamp()` })
       .where(and(inTenant(tenantId, id), inArray(chatSessions.status, ['OPEN', 'QUEUED'])))
       .returning()
     return row && toSession(row, null)

@@ -10,8 +10,6 @@ export const agentPresence = pgTable(
     agentId: integer('agent_id').notNull(),
     status: text('status', { enum: ['ONLINE', 'OFFLINE'] }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-    // When routing last gave this agent a session here: among agents with as few sessions, the longest idle goes first.
-    lastAssignedAt: timestamp('last_assigned_at', { withTimezone: true }),
   },
   (table) => [
     primaryKey({ columns: [table.tenantId, table.agentId] }),

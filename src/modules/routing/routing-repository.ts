@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
 import { chatSessions } from '../livechat/livechat-tables.js'
@@ -37,11 +37,12 @@ export const routingRepository = {
     const rows = await executor
       .select({
         agentId: agentPresence.agentId,
-        lastAssignedAt: agentPresence.lastAssignedAt,
         // Qualified by hand: drizzle leaves the outer columns bare in a one-table select, and bare they would
         // mean the subquery's own.
         open: sql<number>`(select count(*) from ${chatSessions} s
           where s.tenant_id = agent_presence.tenant_id and s.agent_id = agent_presence.agent_id and s.status = 'OPEN')`.mapWith(Number),
+        lastAssignedAt: sql<Date | string | null>`(select max(s.assigned_at) from ${chatSessions} s
+          where s.tenant_id = agent_presence.tenant_id and s.agent_id = agent_presence.agent_id and s.assigned_at is not null)`,
       })
       .from(agentPresence)
       .where(
@@ -51,16 +52,7 @@ export const routingRepository = {
           sql`${agentPresence.updatedAt} > now() - make_interval(secs => ${ttlSeconds})`,
         ),
       )
-    return rows.map((row) => ({ agentId: row.agentId, open: row.open, lastAssignedAt: row.lastAssignedAt?.getTime() ?? null }))
-  },
-
-  /** Records that routing gave these agents a session now. */
-  async markAssigned(tx: Transaction, tenantId: number, agentIds: number[]): Promise<void> {
-    if (agentIds.length === 0) return
-    await tx
-      .update(agentPresence)
-      .set({ lastAssignedAt: sql`clock_timestamp()` })
-      .where(and(eq(agentPresence.tenantId, tenantId), inArray(agentPresence.agentId, agentIds)))
+    return rows.map((row) => ({ agentId: row.agentId, open: row.open, lastAssignedAt: row.lastAssignedAt === null ? null : new Date(row.lastAssignedAt).getTime() }))
   },
 
   /** Tenants with a queue: those a sweep looks at. */

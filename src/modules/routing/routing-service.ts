@@ -86,7 +86,7 @@ export function createRoutingService(dependencies: Dependencies) {
       routingRepository.expiredQueue(tx, tenantId, settings.queueMaxWaitSeconds),
       involvedSessions(tx, tenantId, involved),
     ])
-    const state: RoutingState = { capacity, agents, queue, assigned: new Set(), sessions: new Map(sessions.map((session) => [session.id, session])) }
+    const state: RoutingState = { capacity, agents, queue, sessions: new Map(sessions.map((session) => [session.id, session])) }
     for (const waiting of expired) {
       leaveQueue(state, waiting.id)
       await fileAsTicket(tx, state, tenantId, waiting)
@@ -111,7 +111,6 @@ export function createRoutingService(dependencies: Dependencies) {
         outcomes.push({ ok: false, error })
       }
     }
-    await routingRepository.markAssigned(tx, tenantId, [...state.assigned])
     return outcomes
   }
 

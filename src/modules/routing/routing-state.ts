@@ -11,8 +11,6 @@ export type RoutingState = {
   agents: AgentLoad[]
   /** The QUEUED sessions, oldest first: a session's position is its index plus one. */
   queue: SessionRecord[]
-  /** Agents given a session in this batch: their last assignment is written once, at its end. */
-  assigned: Set<number>
   /** The sessions the batch's decisions are about, by id, as they stand now. */
   sessions: Map<string, SessionRecord>
 }
@@ -36,11 +34,11 @@ export function remember(state: RoutingState, session: SessionRecord): void {
   state.sessions.set(session.id, session)
 }
 
-/** Counts a session given to the agent, in their load and in the order of last assignments. */
+/** Counts a session given to the agent, in their load and as the latest assignment of all. */
 export function countAssignment(state: RoutingState, agent: AgentLoad): void {
   agent.open++
-  agent.lastAssignedAt = Date.now()
-  state.assigned.add(agent.agentId)
+  // Later than any assignment read from the database, whatever this clock says.
+  agent.lastAssignedAt = Math.max(Date.now(), ...state.agents.map((load) => load.lastAssignedAt ?? 0)) + 1
 }
 
 /** A session of this agent ended here, or went to another agent. */
