@@ -156,3 +156,11 @@ export const integerArray = (ids: number[]): SQL => {
   if (!ids.every(Number.isSafeInteger)) throw new Error(`Not a list of integers: ${ids.join(', ')}`)
   return sql`${`{${ids.join(',')}}`}::int[]`
 }
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The same for uuids. */
+export const uuidArray = (ids: string[]): SQL => {
+  if (!ids.every((id) => uuidPattern.test(id))) throw new Error(`Not a list of uuids: ${ids.join(', ')}`)
+  return sql`${`{${ids.join(',')}}`}::uuid[]`
+}

@@ -49,6 +49,18 @@ export const chatSessions = pgTable(
   ],
 )
 
+/**
+ * Status conditions written out rather than sent as parameters: the generic plan of a prepared statement can use
+ * a partial index (the queue, each agent's load, the live chat per requester) only when the query states its
+ * predicate, and these tables grow with every chat ever held.
+ */
+export const sessionStatusIs = {
+  OPEN: sql`${chatSessions.status} = 'OPEN'`,
+  QUEUED: sql`${chatSessions.status} = 'QUEUED'`,
+  CLOSED: sql`${chatSessions.status} = 'CLOSED'`,
+  live: sql`${chatSessions.status} in ('OPEN', 'QUEUED')`,
+}
+
 export const chatMessages = pgTable(
   'chat_messages',
   {

@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { components } from '../../../generated/openapi.js'
-import { integerArray, isoTimestamp, jsonRecords, rowsOf } from '../../platform/database.js'
+import { integerArray, isoTimestamp, jsonRecords, rowsOf, uuidArray } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
 import { timeOrderedWindow } from '../../platform/keyset.js'
 import type { PageRequest } from '../../platform/pagination.js'
-import { chatMessages, chatSessions, sessionReads } from './livechat-tables.js'
+import { chatMessages, chatSessions, sessionReads, sessionStatusIs } from './livechat-tables.js'
 
 export type ChatSession = components['schemas']['ChatSession']
 /** A session as stored; the API adds the reader's `unread_count`. */
@@ -110,12 +110,12 @@ export const sessionRepository = {
         and(
           eq(chatSessions.tenantId, tenantId),
           or(
-            keys.ids.length > 0 ? inArray(chatSessions.id, keys.ids) : undefined,
+            keys.ids.length > 0 ? sql`${chatSessions.id} = any(${uuidArray(keys.ids)})` : undefined,
             keys.requesterIds.length > 0
-              ? and(inArray(chatSessions.requesterId, keys.requesterIds), inArray(chatSessions.status, ['OPEN', 'QUEUED']))
+              ? and(sql`${chatSessions.requesterId} = any(${integerArray(keys.requesterIds)})`, sessionStatusIs.live)
               : undefined,
             keys.agentIds.length > 0
-              ? and(inArray(chatSessions.agentId, keys.agentIds), eq(chatSessions.status, 'OPEN'), isNull(chatSessions.requesterId))
+              ? and(sql`${chatSessions.agentId} = any(${integerArray(keys.agentIds)})`, sessionStatusIs.OPEN, isNull(chatSessions.requesterId))
               : undefined,
           ),
         ),
@@ -134,7 +134,7 @@ export const sessionRepository = {
     const rows = await executor
       .select()
       .from(chatSessions)
-      .where(and(eq(chatSessions.tenantId, tenantId), eq(chatSessions.status, 'QUEUED')))
+      .where(and(eq(chatSessions.tenantId, tenantId), sessionStatusIs.QUEUED))
       .orderBy(asc(chatSessions.createdAt), asc(chatSessions.id))
     return rows.map((row, index) => toSession(row, index + 1))
   },
@@ -238,7 +238,7 @@ export const sessionRepository = {
       .where(
         and(
           eq(chatSessions.tenantId, tenantId),
-          filter.status && eq(chatSessions.status, filter.status),
+          filter.status && sessionStatusIs[filter.status],
           filter.agentId === undefined ? undefined : eq(chatSessions.agentId, filter.agentId),
           window.beyondCursor,
         ),

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { rowsOf } from '../../platform/database.js'
 import type { Executor, Transaction } from '../../platform/transactions.js'
-import { chatSessions } from '../livechat/livechat-tables.js'
+import { chatSessions, sessionStatusIs } from '../livechat/livechat-tables.js'
 import { agentPresence } from '../presence/presence-table.js'
 import { tenants } from '../tenants/tenant-table.js'
 
@@ -57,7 +57,7 @@ export const routingRepository = {
 
   /** Tenants with a queue: those a sweep looks at. */
   async tenantsWithQueue(executor: Executor): Promise<number[]> {
-    const rows = await executor.selectDistinct({ tenantId: chatSessions.tenantId }).from(chatSessions).where(eq(chatSessions.status, 'QUEUED'))
+    const rows = await executor.selectDistinct({ tenantId: chatSessions.tenantId }).from(chatSessions).where(sessionStatusIs.QUEUED)
     return rows.map((row) => row.tenantId)
   },
 
@@ -69,7 +69,7 @@ export const routingRepository = {
       .where(
         and(
           eq(chatSessions.tenantId, tenantId),
-          eq(chatSessions.status, 'QUEUED'),
+          sessionStatusIs.QUEUED,
           sql`${chatSessions.createdAt} <= clock_timestamp() - make_interval(secs => ${seconds})`,
         ),
       )
