@@ -24,9 +24,12 @@ export function createQueueSweeper({ executor, routingRepository, routing, log }
     if (sweeping) return
     sweeping = true
     try {
-      for (const tenantId of await routingRepository.tenantsWithQueue(executor())) await routing.sweep(tenantId)
+      for (const tenantId of await routingRepository.tenantsWithQueue(executor())) {
+        // One tenant's failure leaves the others served.
+        await routing.sweep(tenantId).catch((error: unknown) => log.warn({ err: error, tenantId }, 'could not serve the queue; the next sweep retries'))
+      }
     } catch (error) {
-      log.warn({ err: error }, 'could not serve the queues; the next sweep retries')
+      log.warn({ err: error }, 'could not find the queues to serve; the next sweep retries')
     } finally {
       sweeping = false
     }

@@ -49,7 +49,8 @@ export const routingRepository = {
         and(
           eq(agentPresence.tenantId, tenantId),
           eq(agentPresence.status, 'ONLINE'),
-          sql`${agentPresence.updatedAt} > now() - make_interval(secs => ${ttlSeconds})`,
+          // The clock, not the transaction's start: the lock may have been waited for.
+          sql`${agentPresence.updatedAt} > clock_timestamp() - make_interval(secs => ${ttlSeconds})`,
         ),
       )
     return rows.map((row) => ({ agentId: row.agentId, open: row.open, lastAssignedAt: row.lastAssignedAt === null ? null : new Date(row.lastAssignedAt).getTime() }))

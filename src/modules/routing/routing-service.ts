@@ -20,7 +20,6 @@ import {
   countRelease,
   leaveQueue,
   liveSessionOf,
-  remember,
   sessionOf,
   type Involved,
   type RoutingState,
@@ -44,6 +43,10 @@ type Dependencies = {
   }
 }
 
+/**
+ * A decision, made at once against the batch's state: it refuses (throws a DomainError) before anything is
+ * written, or changes the state and returns its writes, which go out on the connection in decision order.
+ */
 type Decision<Result> = (tx: Transaction, state: RoutingState) => Promise<Result>
 type Routed = { tenantId: number; involved: Involved; decision: Decision<unknown> }
 
@@ -51,12 +54,18 @@ type Routed = { tenantId: number; involved: Involved; decision: Decision<unknown
 // reading of the tenant's routing state and one commit, up to this many.
 const maxDecisionsPerCommit = 64
 
+/** Keeps what a write stored (its timestamps above all) in the state's object for the session. */
+const stored = (session: SessionRecord, row: SessionRecord | undefined): SessionRecord => {
+  if (row) Object.assign(session, { created_at: row.created_at, updated_at: row.updated_at })
+  return session
+}
+
 /**
  * Who has which session. Every decision of a tenant (a start on either side, a close, an assignment, serving the
  * queue) is made under the tenant's routing lock, so no agent goes over capacity, no session is given twice, and
- * the queue is served in arrival order, whichever instance decides. Decisions that arrive together are made one
- * after the other in one transaction, on one reading of the tenant's agents and queue, and committed together.
- * A decision refuses (a DomainError) before it writes.
+ * the queue is served in arrival order, whichever instance decides. Decisions that arrive together are made in
+ * memory one after the other, on one reading of the tenant's agents and queue and of the sessions they are about;
+ * their writes are sent one after the other without waiting for each, and commit together.
  */
 export function createRoutingService(dependencies: Dependencies) {
   const { transactions, routingRepository, sessionRepository, messageRepository, writeMessages, tickets, events, settings } = dependencies
@@ -86,32 +95,41 @@ export function createRoutingService(dependencies: Dependencies) {
       routingRepository.expiredQueue(tx, tenantId, settings.queueMaxWaitSeconds),
       involvedSessions(tx, tenantId, involved),
     ])
-    const state: RoutingState = { capacity, agents, queue, sessions: new Map(sessions.map((session) => [session.id, session])) }
-    for (const waiting of expired) {
-      leaveQueue(state, waiting.id)
-      await fileAsTicket(tx, state, tenantId, waiting)
-    }
-    if (expired.length > 0) tellPositions(tx, state, 1)
+    // One object per session: a queued session the batch is about is the queue's own.
+    const byId = new Map([...sessions, ...queue].map((session) => [session.id, session]))
+    const state: RoutingState = { capacity, agents, queue, sessions: byId, movedFrom: Number.POSITIVE_INFINITY, newlyQueued: new Set() }
+    for (const waiting of expired) await fileAsTicket(tx, state, tenantId, waiting)
     return state
   }
 
-  /** Runs decisions of one tenant in its routing lock, in order; each comes to its result or its refusal. */
+  /** Every session in the queue whose position moved in the batch, or that joined it, hears where it is. */
+  function tellPositions(tx: Transaction, state: RoutingState): void {
+    state.queue.forEach((session, index) => {
+      const position = index + 1
+      session.queue_position = position
+      if (position >= state.movedFrom || state.newlyQueued.has(session.id)) events.emit(tx, sessionQueued({ ...session }))
+    })
+  }
+
+  /** Makes the decisions of one tenant in its routing lock, in order; each comes to its result or its refusal. */
   async function decideAll(tx: Transaction, tenantId: number, batch: Omit<Routed, 'tenantId'>[]): Promise<Outcome<unknown>[]> {
     const state = await readState(
       tx,
       tenantId,
       batch.map((routed) => routed.involved),
     )
-    const outcomes: Outcome<unknown>[] = []
-    for (const { decision } of batch) {
+    const made = batch.map(({ decision }): Promise<unknown> | DomainError => {
       try {
-        outcomes.push({ ok: true, value: await decision(tx, state) })
+        return decision(tx, state)
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error
-        outcomes.push({ ok: false, error })
+        if (error instanceof DomainError) return error
+        throw error
       }
-    }
-    return outcomes
+    })
+    // A write that fails loses the transaction: the batch fails, and is made again decision by decision.
+    const results = await Promise.all(made.map((one) => (one instanceof DomainError ? undefined : one)))
+    tellPositions(tx, state)
+    return made.map((one, index) => (one instanceof DomainError ? { ok: false, error: one } : { ok: true, value: results[index] }))
   }
 
   const batches = transactions.groupCommit<Routed, unknown>({
@@ -132,22 +150,17 @@ export function createRoutingService(dependencies: Dependencies) {
     return session
   }
 
-  /** Every session in the queue from `from` on hears its position (it moved). */
-  function tellPositions(tx: Transaction, state: RoutingState, from: number): void {
-    state.queue.forEach((session, index) => {
-      if (index + 1 >= from) events.emit(tx, sessionQueued({ ...session, queue_position: index + 1 }))
-    })
-  }
-
-  /** Gives the session to the agent. */
-  async function giveTo(tx: Transaction, state: RoutingState, session: SessionRecord, agent: AgentLoad): Promise<SessionRecord & { agent_id: number }> {
-    const assigned = (await sessionRepository.assign(tx, session.tenant_id, session.id, agent.agentId))!
-    remember(state, assigned)
-    countAssignment(state, agent)
+  /** Gives the session to the agent: at once in the state, then in the database, which tells who hears of it. */
+  function giveTo(tx: Transaction, state: RoutingState, session: SessionRecord, agent: AgentLoad): Promise<SessionRecord> {
     const previousAgentId = session.status === 'OPEN' ? session.agent_id : null
+    leaveQueue(state, session)
     countRelease(state, previousAgentId)
-    for (const draft of sessionAssigned({ ...assigned, agent_id: agent.agentId }, previousAgentId)) events.emit(tx, draft)
-    return { ...assigned, agent_id: agent.agentId }
+    countAssignment(state, agent)
+    Object.assign(session, { agent_id: agent.agentId, status: 'OPEN', queue_position: null })
+    return sessionRepository.assign(tx, session.tenant_id, session.id, agent.agentId).then((assigned) => {
+      for (const draft of sessionAssigned({ ...assigned!, agent_id: agent.agentId }, previousAgentId)) events.emit(tx, draft)
+      return stored(session, assigned)
+    })
   }
 
   /** A queued chat that waited too long: CLOSED, as a ticket with its subject and messages. */
@@ -155,83 +168,101 @@ export function createRoutingService(dependencies: Dependencies) {
     const messages = await messageRepository.transcript(tx, tenantId, waiting.id)
     const ticket = await tickets.fileQueueTimeout(tx, { tenantId, requesterId: waiting.requesterId, subject: waiting.subject, messages })
     const closed = await sessionRepository.close(tx, tenantId, waiting.id, ticket.id)
-    if (!closed) return
-    remember(state, closed)
+    const session = sessionOf(state, waiting.id)
+    if (!closed || !session) return
+    leaveQueue(state, session)
+    Object.assign(session, closed)
     events.emit(tx, sessionChanged(closed))
   }
 
-  /** Serves the queue, oldest first, as far as seats allow; those left from position `movedFrom` on hear where they are. */
-  async function serveQueue(tx: Transaction, state: RoutingState, movedFrom = Number.POSITIVE_INFINITY): Promise<void> {
-    let served = 0
-    while (state.queue.length > 0) {
-      const agent = chooseAgent(state.agents, state.capacity)
-      if (!agent) break
-      await giveTo(tx, state, state.queue.shift()!, agent)
-      served++
+  /** Serves the queue, oldest first, as far as seats allow. */
+  function serveQueue(tx: Transaction, state: RoutingState): Promise<unknown> {
+    const assignments: Promise<unknown>[] = []
+    for (let agent = chooseAgent(state.agents, state.capacity); agent && state.queue.length > 0; agent = chooseAgent(state.agents, state.capacity)) {
+      assignments.push(giveTo(tx, state, state.queue[0], agent))
     }
-    tellPositions(tx, state, served > 0 ? 1 : movedFrom)
+    return Promise.all(assignments)
   }
 
-  async function withFirstMessage(tx: Transaction, session: SessionRecord, sender: Actor, text: string | undefined): Promise<SessionRecord> {
-    if (text === undefined) return session
-    const [sent] = await writeMessages(tx, session.tenant_id, [{ sessionId: session.id, sender, text }])
-    if (!sent.ok) throw sent.error
-    return sent.value.session
+  /** The session after its first message, if it has one. */
+  function withFirstMessage(tx: Transaction, written: Promise<SessionRecord>, sender: Actor, text: string | undefined): Promise<SessionRecord> {
+    if (text === undefined) return written
+    return written.then(async (session) => {
+      const [sent] = await writeMessages(tx, session.tenant_id, [{ sessionId: session.id, sender, text }])
+      if (!sent.ok) throw sent.error
+      return stored(session, sent.value.session)
+    })
   }
 
   /** A session an agent starts (the seed's rules): not refused for capacity, but counted in it. */
   const startAsAgent =
     (tenantId: number, requester: Actor, request: { agentId: number; subject?: string; message?: string }): Decision<{ session?: SessionRecord; offlineTicketId?: string }> =>
-    async (tx, state) => {
+    (tx, state) => {
       const { agentId } = request
       const open = agentStartedSessionOf(state, agentId)
       if (open) throw new ActiveSessionExistsError(open.id)
       const agent = state.agents.find((load) => load.agentId === agentId)
       if (!agent) {
-        const ticket = await tickets.fileMissedChat(tx, { tenantId, key: { source: 'LIVECHAT_OFFLINE', agentId }, requester, ...request })
-        return { offlineTicketId: ticket.id }
+        return tickets
+          .fileMissedChat(tx, { tenantId, key: { source: 'LIVECHAT_OFFLINE', agentId }, requester, ...request })
+          .then((ticket) => ({ offlineTicketId: ticket.id }))
       }
-      const session = await sessionRepository.insertOpen(tx, tenantId, newId(), agentId)
-      // Under the routing lock only a start from outside it (an older instance during a rolling upgrade) can win the index.
-      if (!session) throw new SessionStartRaceError()
-      remember(state, session)
+      const session = newSession({ tenantId, agentId, requesterId: null })
+      state.sessions.set(session.id, session)
       agent.open++
-      events.emit(tx, sessionChanged(session))
-      return { session: await withFirstMessage(tx, session, requester, request.message) }
+      const inserted = sessionRepository.insertOpen(tx, tenantId, session.id, agentId).then((row) => {
+        // Under the routing lock only a start from outside it (an older instance during a rolling upgrade) can win the index.
+        if (!row) throw new SessionStartRaceError()
+        events.emit(tx, sessionChanged(row))
+        return stored(session, row)
+      })
+      return withFirstMessage(tx, inserted, requester, request.message).then(() => ({ session }))
     }
 
   /** A chat a tenant user asks for: assigned to the least busy ONLINE agent, queued, or filed as a ticket. */
   const startAsRequester =
     (tenantId: number, requester: Actor, request: { subject?: string; message?: string }): Decision<{ session?: SessionRecord; noAgentTicketId?: string }> =>
-    async (tx, state) => {
+    (tx, state) => {
       const live = liveSessionOf(state, requester.userId)
       if (live) throw new RequesterHasSessionError(live.id)
       if (state.agents.length === 0) {
         const key = { source: 'LIVECHAT_NO_AGENT', requesterId: requester.userId } as const
-        return { noAgentTicketId: (await tickets.fileMissedChat(tx, { tenantId, key, requester, ...request })).id }
+        return tickets.fileMissedChat(tx, { tenantId, key, requester, ...request }).then((ticket) => ({ noAgentTicketId: ticket.id }))
       }
       // Behind those already waiting, even when a seat has just freed: the queue is served first come, first served.
       const agent = state.queue.length === 0 ? chooseAgent(state.agents, state.capacity) : undefined
-      const inserted = await sessionRepository.insertRequested(tx, tenantId, {
-        id: newId(),
-        agentId: agent?.agentId ?? null,
-        requesterId: requester.userId,
-        subject: request.subject ?? null,
-      })
-      remember(state, inserted)
-      if (agent) {
-        countAssignment(state, agent)
-        for (const draft of sessionAssigned({ ...inserted, agent_id: agent.agentId }, null)) events.emit(tx, draft)
-        return { session: await withFirstMessage(tx, inserted, requester, request.message) }
+      const session = newSession({ tenantId, agentId: agent?.agentId ?? null, requesterId: requester.userId })
+      state.sessions.set(session.id, session)
+      if (agent) countAssignment(state, agent)
+      else {
+        state.queue.push(session)
+        state.newlyQueued.add(session.id)
       }
-      const queued = { ...inserted, queue_position: state.queue.length + 1 }
-      state.queue.push(queued)
-      events.emit(tx, sessionQueued(queued))
-      const session = await withFirstMessage(tx, queued, requester, request.message)
-      if (!chooseAgent(state.agents, state.capacity)) return { session }
-      await serveQueue(tx, state)
-      return { session: (await sessionRepository.findById(tx, tenantId, session.id))! }
+      const inserted = sessionRepository
+        .insertRequested(tx, tenantId, { id: session.id, agentId: session.agent_id, requesterId: requester.userId, subject: request.subject ?? null })
+        .then((row) => {
+          if (row.agent_id !== null) for (const draft of sessionAssigned({ ...row, agent_id: row.agent_id }, null)) events.emit(tx, draft)
+          return stored(session, row)
+        })
+      // Inserted before any assignment of it is sent: the queue is served after the insert went out.
+      const served = agent ? undefined : serveQueue(tx, state)
+      return Promise.all([withFirstMessage(tx, inserted, requester, request.message), served]).then(() => ({ session }))
     }
+
+  /** A new session as the state holds it until its insert tells its timestamps. */
+  function newSession({ tenantId, agentId, requesterId }: { tenantId: number; agentId: number | null; requesterId: number | null }): SessionRecord {
+    return {
+      id: newId(),
+      tenant_id: tenantId,
+      agent_id: agentId,
+      requester_id: requesterId,
+      status: agentId === null ? 'QUEUED' : 'OPEN',
+      queue_position: null,
+      ticket_id: null,
+      created_at: '',
+      updated_at: '',
+    }
+  }
 
   return {
     /**
@@ -257,35 +288,39 @@ export function createRoutingService(dependencies: Dependencies) {
      * own chat may be closed. A freed seat serves the queue; the sessions behind a queued one move up.
      */
     close: (tenantId: number, sessionId: string, requesterId?: number): Promise<void> =>
-      decide(tenantId, { sessionId }, async (tx, state) => {
+      decide(tenantId, { sessionId }, (tx, state) => {
         const session = existing(state, sessionId)
         if (requesterId !== undefined && session.requester_id !== requesterId) throw new NotRequesterError()
-        if (session.status === 'CLOSED') return
-        const closed = (await sessionRepository.close(tx, tenantId, sessionId))!
-        remember(state, closed)
-        events.emit(tx, sessionChanged(closed))
+        if (session.status === 'CLOSED') return Promise.resolve(undefined)
         if (session.status === 'OPEN') countRelease(state, session.agent_id)
-        await serveQueue(tx, state, leaveQueue(state, sessionId))
+        leaveQueue(state, session)
+        session.status = 'CLOSED'
+        const closed = sessionRepository.close(tx, tenantId, sessionId).then((row) => {
+          events.emit(tx, sessionChanged(row!))
+          return stored(session, row)
+        })
+        return Promise.all([closed, serveQueue(tx, state)]).then(() => undefined)
       }),
 
     /** Takes a QUEUED session for the agent, or transfers an OPEN one from the caller, its agent, to them. */
     assign: (tenantId: number, sessionId: string, callerId: number, agentId: number): Promise<SessionRecord> =>
-      decide(tenantId, { sessionId }, async (tx, state) => {
+      decide(tenantId, { sessionId, agentId }, (tx, state) => {
         const session = existing(state, sessionId)
         if (session.status === 'CLOSED') throw new SessionClosedError()
         if (session.status === 'OPEN' && session.agent_id !== callerId) throw new NotSessionAgentError(session.agent_id)
-        if (session.agent_id === agentId) return session
+        if (session.agent_id === agentId) return Promise.resolve(session)
         const agent = state.agents.find((load) => load.agentId === agentId)
         if (!agent) throw new AgentOfflineError(agentId)
         if (agent.open >= state.capacity) throw new AgentAtCapacityError(agentId, state.capacity)
-        const movedFrom = leaveQueue(state, sessionId)
-        const assigned = await giveTo(tx, state, session, agent)
-        await serveQueue(tx, state, movedFrom)
-        return assigned
+        // A session an agent started stays one of its kind: its new agent may hold one such session, as its starter did.
+        const startedByTarget = session.requester_id === null ? agentStartedSessionOf(state, agentId) : undefined
+        if (startedByTarget) throw new ActiveSessionExistsError(startedByTarget.id)
+        const assigned = giveTo(tx, state, session, agent)
+        return Promise.all([assigned, serveQueue(tx, state)]).then(() => session)
       }),
 
     /** Serves the tenant's queue now (an agent came ONLINE, capacity rose). */
-    serveQueue: (tenantId: number): Promise<void> => decide(tenantId, {}, (tx, state) => serveQueue(tx, state)),
+    serveQueue: (tenantId: number): Promise<unknown> => decide(tenantId, {}, (tx, state) => serveQueue(tx, state)),
 
     /** The same, unless another decision of the tenant holds the lock (it serves the queue itself, or the next sweep will). */
     sweep: (tenantId: number): Promise<void> =>

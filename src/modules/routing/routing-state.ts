@@ -3,7 +3,8 @@ import type { AgentLoad } from './routing-repository.js'
 
 /**
  * A tenant's routing picture for one batch of decisions: read once under the routing lock, then kept current by
- * the decisions themselves, so each of them reads only what is its own (its session, its requester).
+ * the decisions as they are made. Decisions are made one after the other, at once, in memory; their writes follow
+ * on the connection in the same order. Each session is one object here, changed in place.
  */
 export type RoutingState = {
   capacity: number
@@ -11,14 +12,17 @@ export type RoutingState = {
   agents: AgentLoad[]
   /** The QUEUED sessions, oldest first: a session's position is its index plus one. */
   queue: SessionRecord[]
-  /** The sessions the batch's decisions are about, by id, as they stand now. */
+  /** The sessions the batch's decisions are about, by id. */
   sessions: Map<string, SessionRecord>
+  /** The first position from which the queue moved in this batch: those from there on hear where they are. */
+  movedFrom: number
+  /** Sessions queued in this batch: they hear their position too. */
+  newlyQueued: Set<string>
 }
 
 /** What a decision is about, read for the whole batch at its start. */
 export type Involved = { sessionId?: string; requesterId?: number; agentId?: number }
 
-/** The session as it stands now (positions aside), or undefined when the batch knows of none. */
 export const sessionOf = (state: RoutingState, sessionId: string): SessionRecord | undefined => state.sessions.get(sessionId)
 
 /** The requester's OPEN or QUEUED session. */
@@ -28,11 +32,6 @@ export const liveSessionOf = (state: RoutingState, requesterId: number): Session
 /** The OPEN session the agent started themselves. */
 export const agentStartedSessionOf = (state: RoutingState, agentId: number): SessionRecord | undefined =>
   [...state.sessions.values()].find((session) => session.agent_id === agentId && session.requester_id === null && session.status === 'OPEN')
-
-/** Keeps the batch's picture of a session current after a decision wrote it. */
-export function remember(state: RoutingState, session: SessionRecord): void {
-  state.sessions.set(session.id, session)
-}
 
 /** Counts a session given to the agent, in their load and as the latest assignment of all. */
 export function countAssignment(state: RoutingState, agent: AgentLoad): void {
@@ -47,10 +46,10 @@ export function countRelease(state: RoutingState, agentId: number | null): void 
   if (agent) agent.open--
 }
 
-/** Takes a session out of the queue; returns the position it had, or undefined when it was not queued. */
-export function leaveQueue(state: RoutingState, sessionId: string): number | undefined {
-  const index = state.queue.findIndex((queued) => queued.id === sessionId)
-  if (index < 0) return undefined
+/** Takes a session out of the queue; those behind it move up. */
+export function leaveQueue(state: RoutingState, session: SessionRecord): void {
+  const index = state.queue.indexOf(session)
+  if (index < 0) return
   state.queue.splice(index, 1)
-  return index + 1
+  state.movedFrom = Math.min(state.movedFrom, index + 1)
 }

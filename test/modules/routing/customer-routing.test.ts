@@ -149,6 +149,19 @@ onEachDatabase(t, async (t, context) => {
     t.equal((await calls.assign(t, 40, third.id)).json(400).code, 'SESSION_CLOSED')
   })
 
+  t.test("a session an agent started moves only to an agent who has none of their own", async (t) => {
+    const tenantId = await createTenant(t, context, 'Own sessions')
+    const calls = tenantCalls(context, tenantId)
+    for (const agentId of [80, 81, 82]) await setPresence(t, context, tenantId, agentId, 'ONLINE')
+    const start = async (agentId: number) =>
+      (await context.call(t, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: agentHeaders(context, tenantId, agentId), payload: {} })).json(201).data
+    const [own, other] = [await start(80), await start(81)]
+    const refused = await calls.assign(t, 80, own.id, 81)
+    t.match(refused.json(400), { code: 'ACTIVE_SESSION_EXISTS', errors: { existing_session_id: [other.id] } })
+    t.match((await calls.assign(t, 80, own.id, 82)).json(200).data, { agent_id: 82, requester_id: null })
+    t.match(await start(80), { status: 'OPEN', agent_id: 80 }, 'its starter may start another')
+  })
+
   t.test('raising agent_capacity serves the queue within a second', async (t) => {
     const tenantId = await createTenant(t, context, 'Capacity')
     const calls = tenantCalls(context, tenantId)
