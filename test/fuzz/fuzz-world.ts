@@ -1,5 +1,5 @@
 /** Kinds of seeded ids, as the fuzzer puts them into paths, queries and bodies. */
-export type IdKind = 'session' | 'closableSession' | 'message' | 'ticket' | 'mutableTicket' | 'reply' | 'notification'
+export type IdKind = 'session' | 'closableSession' | 'requestedSession' | 'assignableSession' | 'message' | 'ticket' | 'mutableTicket' | 'reply' | 'notification'
 
 export type TenantIds = Record<IdKind, string[]>
 

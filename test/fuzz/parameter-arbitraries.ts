@@ -35,7 +35,12 @@ export function idKindOf(operation: Operation, name: string): IdKind {
   // Updates and closes go to rows set aside for them; the other sessions and tickets stay open for writes.
   if (path.startsWith('/tickets')) return operationId === 'updateTicket' ? 'mutableTicket' : 'ticket'
   if (path.startsWith('/notifications')) return 'notification'
-  return operationId === 'closeSession' ? 'closableSession' : 'session'
+  if (operationId === 'closeSession') return 'closableSession'
+  // Chats tenant users asked for: the fuzz's tenant users may leave theirs; others', no caller can close, are
+  // for agents to keep or transfer.
+  if (operationId === 'closeClientSession') return 'requestedSession'
+  if (operationId === 'assignSession') return 'assignableSession'
+  return 'session'
 }
 
 /** Ids of the caller's tenant mostly, of the other tenant sometimes (each must be 404 or 400), and unknown ones. */

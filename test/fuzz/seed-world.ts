@@ -17,7 +17,7 @@ const idsOf = (items: { id: string }[]) => items.map((item) => item.id)
 
 /**
  * A tenant with data of every kind, written through the API by the same users in every tenant: sessions kept
- * open, one to close, one closed; messages from both sides; tickets with replies (agent replies notify the
+ * open, one to close, one closed, two that tenant users asked for; messages from both sides; tickets with replies (agent replies notify the
  * tenant); and an offline-agent ticket.
  */
 async function seedTenant(t: Test, context: TestApp, tenantId: number, text: string): Promise<TenantIds> {
@@ -42,6 +42,12 @@ async function seedTenant(t: Test, context: TestApp, tenantId: number, text: str
   for (const ticketId of [tickets.kept, ...tickets.mutable]) {
     await created(t, context, 'createTicketReply', `/tickets/${ticketId}/replies`, agent(2), { message: `${text} reply` })
   }
+  // Tenant users ask for chats; the least busy ONLINE agents (1, 2, 3, then 1) get them. Users 103 and 104 never
+  // call in the fuzz, so their chats stay open for agents to keep or transfer.
+  const askedBy = async (userId: number) =>
+    (await context.call(t, 'startClientSession', { method: 'POST', url: '/livechat/client/sessions', headers: user(userId), payload: { message: `${text} chat` } })).json(201).data.id
+  const requested = [await askedBy(101), await askedBy(102)]
+  const assignable = [await askedBy(103), await askedBy(104)]
   const offline = await context.call(t, 'startSession', { method: 'POST', url: '/livechat/sessions', headers: agent(1), payload: { agent_id: 4, subject: `${text} offline`, message: text } })
   t.equal(offline.statusCode, 400, 'agent 4 is offline: a ticket is opened')
 
@@ -58,6 +64,8 @@ async function seedTenant(t: Test, context: TestApp, tenantId: number, text: str
   const ids: TenantIds = {
     session: sessions,
     closableSession: [closable, closed],
+    requestedSession: requested,
+    assignableSession: assignable,
     message: messages,
     ticket: allTickets,
     mutableTicket: tickets.mutable,
