@@ -93,7 +93,17 @@ export async function createServices(config: Config, log: FastifyBaseLogger, opt
       waitMs: config.DB_ACQUIRE_TIMEOUT_MS,
     },
   })
-  const queueSweeper = createQueueSweeper({ executor: transactions.executor, routingRepository, routing, log })
+  const queueSweeper = createQueueSweeper({
+    executor: transactions.executor,
+    routingRepository,
+    routing,
+    // PGlite has one connection and no pool to wait for.
+    poolFull: () => {
+      const usage = database.poolUsage?.()
+      return usage !== undefined && usage.inUse >= usage.size
+    },
+    log,
+  })
   const conversation = createConversationService({ transactions, sessionRepository, messageRepository, readRepository, events })
   const idempotency = createIdempotencyService({
     transactions,

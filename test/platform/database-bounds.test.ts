@@ -40,6 +40,16 @@ async function timed(work: Promise<Answer>): Promise<{ result?: Answer; ms: numb
   return { result, ms: performance.now() - started }
 }
 
+/** Whether the pool has no connection in use and no one waiting, at some point within `ms`. */
+async function poolIdleWithin(context: TestApp, ms: number): Promise<boolean> {
+  const idle = () => {
+    const usage = context.app.database.poolUsage?.()
+    return usage?.inUse === 0 && usage.waiting === 0
+  }
+  for (const until = Date.now() + ms; !idle() && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10))
+  return idle()
+}
+
 function checkUnavailable(t: Test, response: Answer | undefined): response is Answer {
   if (!response) return t.fail('no answer within 5 s')
   t.equal(response.statusCode, 503, '503')
@@ -64,7 +74,8 @@ testNeeding(t, 'a request waits at most DB_ACQUIRE_TIMEOUT_MS for a pool connect
 
   await release()
   t.equal((await holder).statusCode, 200, 'the request holding the connection ends normally once the lock is gone')
-  t.same(context.app.database.poolUsage?.(), { size: 1, inUse: 0, waiting: 0 }, 'and gives its connection back')
+  // Background work (the queue sweep, twice a second) may borrow the connection for a moment.
+  t.ok(await poolIdleWithin(context, 1000), 'and gives its connection back')
   t.equal((await listTenants(context)).statusCode, 200, 'the next request gets it')
 })
 

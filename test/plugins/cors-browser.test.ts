@@ -11,15 +11,16 @@ import { assertResponseFitsSpec, componentErrors } from '../helpers/spec-validat
 type OperationId = keyof operations
 type Headers = Record<string, string>
 
-// Every operation of openapi.yaml with the one success status it documents and the headers declared on it.
+// Every operation of openapi.yaml with its first success status and the headers declared on it. An operation with
+// more (startClientSession: 201 assigned, 202 queued) is called here where it answers the first.
 type Operation = { method: string; path: string; status: number; headers: string[] }
 const document = parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'))
 const specOperations = new Map<string, Operation>()
 for (const [path, pathItem] of Object.entries<Record<string, { operationId: string; responses: Record<string, any> }>>(document.paths)) {
   for (const [method, operation] of Object.entries(pathItem)) {
     const successes = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'))
-    if (successes.length !== 1) throw new Error(`${operation.operationId} documents ${successes.length} success statuses, this test expects one`)
-    const [[status, declared]] = successes
+    if (successes.length === 0) throw new Error(`${operation.operationId} documents no success status`)
+    const [[status, declared]] = successes.sort(([a], [b]) => Number(a) - Number(b))
     const response = declared.$ref ? document.components.responses[declared.$ref.split('/').pop()] : declared
     specOperations.set(operation.operationId, { method: method.toUpperCase(), path, status: Number(status), headers: Object.keys(response.headers ?? {}) })
   }
@@ -184,6 +185,11 @@ t.test('a page on an origin in CORS_ORIGINS can call every operation of openapi.
   await call(t, 'markNotificationRead', user, { params: { id: notifications[0].id } })
   t.equal((await call(t, 'getUnreadNotificationCount', user)).body.data.unread, 1, 'one is left unread')
   t.equal((await call(t, 'markAllNotificationsRead', user)).body.data.marked_read, 1, 'read-all marks it')
+
+  // A tenant user asks for a chat: agent 1, ONLINE with a free seat, has it at once, keeps it, and the user leaves.
+  const chat = { params: { id: (await call(t, 'startClientSession', user, { body: { subject: 'Refund', message: 'Halo' } })).body.data.id } }
+  t.equal((await call(t, 'assignSession', agent, { ...chat, body: {} })).body.data.agent_id, 1, 'giving the chat to its own agent keeps it there')
+  await call(t, 'closeClientSession', user, chat)
 
   await call(t, 'closeSession', agent, session)
   for (const operationId of ['getHealth', 'getLiveness', 'getReadiness', 'getMetrics'] as const) await call(t, operationId, {})

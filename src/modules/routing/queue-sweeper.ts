@@ -7,6 +7,8 @@ type Dependencies = {
   executor: () => Executor
   routingRepository: Pick<RoutingRepository, 'tenantsWithQueue'>
   routing: Pick<RoutingService, 'sweep'>
+  /** Whether every pool connection is taken: a sweep then waits for the next turn rather than queue behind requests. */
+  poolFull: () => boolean
   log: FastifyBaseLogger
 }
 
@@ -18,10 +20,10 @@ const sweepEveryMilliseconds = 500
  * On every instance, twice a second: each tenant with a queue has it served, and its chats that waited too long
  * filed as tickets, unless another decision of that tenant is under way (which serves it itself).
  */
-export function createQueueSweeper({ executor, routingRepository, routing, log }: Dependencies) {
+export function createQueueSweeper({ executor, routingRepository, routing, poolFull, log }: Dependencies) {
   let sweeping = false
   async function sweep(): Promise<void> {
-    if (sweeping) return
+    if (sweeping || poolFull()) return
     sweeping = true
     try {
       for (const tenantId of await routingRepository.tenantsWithQueue(executor())) {
