@@ -1,4 +1,4 @@
-import type { Executor, Transaction, Transactions } from '../../platform/transactions.js'
+import type { Executor, Transactions } from '../../platform/transactions.js'
 import type { AgentPresence, PresenceRepository, PresenceStatus } from './presence-repository.js'
 
 export type PresenceService = ReturnType<typeof createPresenceService>
@@ -29,8 +29,5 @@ export function createPresenceService({ transactions, presenceRepository, ttlSec
       transactions.run((tx) => presenceRepository.renewOnline(tx, agents)),
 
     effective: (tenantId: number, agentId: number): Promise<AgentPresence> => effective(transactions.executor(), tenantId, agentId),
-
-    /** The same, read in the caller's transaction: a session start decides on it and files its ticket together. */
-    effectiveIn: (tx: Transaction, tenantId: number, agentId: number): Promise<AgentPresence> => effective(tx, tenantId, agentId),
   }
 }
